@@ -1,0 +1,31 @@
+"""Importers: turn an export into the canonical message stream.
+
+``read_export(path)`` detects the format (or takes ``format=``) and returns a streaming
+:class:`Import`. Each format is a :class:`Reader` registered under its name; chat-app readers
+live beside the generic ones as ``_<app>.py`` modules and register the same way.
+"""
+
+from heard.ingest import _csv, _jsonl, _transcript  # noqa: F401  (register readers)
+from heard.ingest._base import (
+    ImportReport,
+    Input,
+    ReadOptions,
+    Reader,
+    SkippedLine,
+    readers,
+    register,
+)
+from heard.ingest._read import Import, detect_format, read_export
+
+__all__ = [
+    "Import",
+    "ImportReport",
+    "Input",
+    "ReadOptions",
+    "Reader",
+    "SkippedLine",
+    "detect_format",
+    "read_export",
+    "readers",
+    "register",
+]
