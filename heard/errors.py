@@ -16,10 +16,10 @@ Exception tree::
     └── NotFittedError              a step was used before ``fit``
 
     HeardWarning (UserWarning)
-    ├── ImportWarning_              something was skipped or looks suspicious while importing
+    ├── ImportWarning_              something was skipped or looked odd while importing
     └── ConvergenceWarning          a dynamics fit did not settle
 
-Messages are numbered templates (``E012``); numbers are unique and never reused, which a test checks.
+Messages are numbered templates (``E012``); a test checks that numbers are unique.
 """
 
 from __future__ import annotations
@@ -118,6 +118,105 @@ class E:
         "'{path}' is not a readable zip archive ({detail}). "
         "Export or download it again; the file may be truncated."
     )
+    # chat-app importers: WhatsApp, Telegram, Signal (E100-E149)
+    E100 = (
+        "'{path}': can't tell whether dates such as '{example}' are day/month or month/day "
+        "({detail}). Pass --date-order DMY or --date-order MDY."
+    )
+    E101 = (
+        "'{path}' has no WhatsApp message lines (line {line}: '{excerpt}'). Pass the chat's "
+        ".txt or .zip from WhatsApp's 'Export chat', or another --format."
+    )
+    E102 = (
+        "'{path}' holds no WhatsApp chat text file (found: {members}). Pass the .zip that "
+        "WhatsApp's 'Export chat' made, or the _chat.txt inside it."
+    )
+    E103 = (
+        "'{path}': the archive member '{member}' is damaged near line {line} ({detail}). "
+        "Export or download it again; the file may be truncated."
+    )
+    E104 = "--date-order must be DMY, MDY or YMD, not '{value}'."
+    E110 = (
+        "'{path}' line {line}: the JSON is corrupt or cut off ({detail}). Export the chat from "
+        "Telegram Desktop again (Settings > Advanced > Export Telegram data, format JSON)."
+    )
+    E111 = (
+        "'{path}' is not a Telegram Desktop JSON export ({detail}). Pass the result.json that "
+        "Telegram Desktop wrote, or another --format."
+    )
+    E112 = (
+        "'{path}' is a full Telegram export with {count} one-to-one chats ({names}). "
+        "Pass --pair YOU PARTNER to pick one, or export that single chat."
+    )
+    E113 = (
+        "'{path}' has no one-to-one Telegram chat with {names}. One-to-one chats there: {chats}."
+    )
+    E114 = (
+        "'{path}' line {line}: one JSON value is over {limit} MB, which no chat export holds. "
+        "The file is corrupt; export it again."
+    )
+    E120 = (
+        "'{path}' line {line} is not a signal-export message ({detail}). data.json holds one "
+        "JSON object per line; export the chat again with signal-export."
+    )
+    E121 = (
+        "'{path}' is a folder without a Signal export (no data.json, chat.md or sigtop file). "
+        "Pass the folder signal-export wrote for one chat, or the file inside it."
+    )
+    E122 = (
+        "'{path}' line {line}: {detail}. Export the conversation again with "
+        "`sigtop export-messages`, or pass another --format."
+    )
+    E123 = (
+        "'{path}' is not a Signal export ({detail}). Pass signal-export's data.json or chat.md, "
+        "or a sigtop JSON or text export."
+    )
+    # chat-app importers: Messenger, Instagram, iMessage, SMS Backup & Restore, Discord (E150-E199)
+    E150 = (
+        "'{path}' line {line}: the JSON is corrupt or cut off ({detail}). "
+        "Download the export again; the file may be truncated or damaged."
+    )
+    E151 = (
+        "can't decode '{path}' near line {line} as UTF-8 ({detail}). "
+        "The app writes UTF-8; download the export again."
+    )
+    E152 = (
+        "'{path}' line {line}: {detail}, so this is not a {app} export. "
+        "Pass the file the app wrote, or another --format."
+    )
+    E153 = (
+        "'{path}' holds {count} chats: {chats}. "
+        "Pass --chat with a name, handle or number from this list."
+    )
+    E154 = "--chat '{chat}' matches no chat in '{path}'. Chats there: {chats}."
+    E155 = (
+        "--chat '{chat}' matches {count} chats in '{path}': {chats}. "
+        "Pass a fuller name, a handle, or the number from this list."
+    )
+    E156 = (
+        "can't read the database '{path}' ({detail}). Copy chat.db (with chat.db-wal if there "
+        "is one) out of ~/Library/Messages while Messages is closed, and try again."
+    )
+    E157 = (
+        "'{path}' is a SQLite database but not a Messages chat.db (no {tables} table). "
+        "Pass chat.db from ~/Library/Messages, or sms.db from an iPhone backup."
+    )
+    E158 = (
+        "'{path}' line {line}, column {column}: the XML is not well-formed ({detail}). "
+        "The backup may be truncated; make a new backup with SMS Backup & Restore."
+    )
+    E159 = (
+        "'{path}' holds no {app} messages ({detail}). "
+        "Pass the export's folder or zip as the app wrote it, or another --format."
+    )
+    E160 = (
+        "'{path}': can't read '{member}' inside the archive ({detail}). "
+        "Download the export again; the archive may be truncated."
+    )
+    E161 = (
+        "'{path}' message row {row}: {detail}. The database may be damaged; copy chat.db again "
+        "while Messages is closed."
+    )
     # options
     E030 = "{option}: {detail}"
     # heard's own data
@@ -125,6 +224,35 @@ class E:
     E051 = "can't load heard's data file '{file}': {detail}. Reinstall heard."
     # steps
     E060 = "{name} is not fitted yet. Call fit() first."
+    # dynamics: turns, sequential analysis, Gottman-Murray, simulation (E200-E224)
+    E200 = (
+        "{what}: needs at least {need} {unit}, got {got}. Analyze a longer stretch of chat, "
+        "or lower {option}."
+    )
+    E201 = (
+        "the series for a Gottman-Murray fit must be two columns of numbers, one per partner "
+        "({detail})."
+    )
+    E202 = "unknown influence shape '{value}'. Choose one of: {choices}."
+    E203 = (
+        "unknown lag convention '{value}'. Choose 'staggered' (turn-taking chat) or "
+        "'same_lag' (simultaneous blocks)."
+    )
+    E204 = (
+        "the conversations have {count} human senders ({senders}); dynamics needs exactly two "
+        "partners. Pass --pair A B."
+    )
+    E205 = "heard's data file '{file}': {detail}. Reinstall heard."
+    E206 = "{option} must be {detail} (got {value!r})."
+    E207 = "the {what} fit did not settle ({detail}); treat its numbers as unreliable."
+    E208 = "'{name}' is not one of the partners in this fit ({names})."
+    # dynamics: long arc, series, synthetic couples (E225-E249)
+    E225 = "bin_days must be a whole number of days, at least 1 (got {value!r})."
+    E226 = "{option} must be {detail} (got {value!r})."
+    E227 = (
+        "the long-arc fit for {what} did not settle ({detail}); treat its numbers as unreliable."
+    )
+    E228 = "CoupleParams.{field}: {detail}."
 
 
 class HeardError(Exception):
@@ -137,10 +265,10 @@ class HeardError(Exception):
         super().__init__(f"{code}: {message}" if code else message)
 
     @classmethod
-    def from_code(cls, code: str, **fields: Any) -> HeardError:
+    def from_code(cls, number: str, /, **fields: Any) -> HeardError:
         """Build an error from a numbered template in :class:`E`."""
-        template: str = getattr(E, code)
-        return cls(template.format(**fields), code=code)
+        template: str = getattr(E, number)
+        return cls(template.format(**fields), code=number)
 
 
 class InputError(HeardError):
@@ -175,7 +303,7 @@ class HeardWarning(UserWarning):
     """Root of heard's warnings."""
 
 
-class ImportWarning_(HeardWarning):  # noqa: N801 - the builtin ImportWarning means something else
+class ImportWarning_(HeardWarning):
     """Something was skipped or looks suspicious while importing."""
 
 

@@ -64,6 +64,11 @@ class ReadOptions:
         Conversation id to give messages whose input has none (default: the file's stem).
     max_chars : int
         Longer messages are skipped with a warning: they are almost always pasted documents.
+    chat : str or None
+        Which chat to read from an export that holds several (an iMessage ``chat.db``, an SMS
+        backup, a Messenger download, a folder of Discord channels): a handle, phone number,
+        name, or the number shown in the list of chats. None: the only chat, else an error
+        that lists them.
     """
 
     encoding: str = "utf-8"
@@ -75,6 +80,7 @@ class ReadOptions:
     time_format: str | None = None
     conversation_id: str | None = None
     max_chars: int = 50_000
+    chat: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +207,7 @@ class Input:
             self._spool.seek(0)
             return _Unclosable(self._spool)
         assert self.path is not None
-        return open(self.path, "rb")  # noqa: SIM115
+        return open(self.path, "rb")
 
     def zip(self) -> zipfile.ZipFile:
         """The input opened as a zip archive."""

@@ -1,4 +1,4 @@
-"""Generic CSV: one row per message, columns for timestamp, sender and text (mapping configurable)."""
+"""Generic CSV: one row per message; timestamp, sender and text columns (mapping configurable)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 
 from heard.errors import InputError
-from heard.ingest._base import ImportReport, Input, ReadOptions, Reader, register
+from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
 from heard.ingest._text import check_text, iter_lines
 from heard.ingest._time import parse_timestamp
 from heard.model import KINDS, Message, Source

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from heard.errors import InputError
-from heard.ingest._base import ImportReport, Input, ReadOptions, Reader, register
+from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
 from heard.ingest._text import check_text, iter_lines
 from heard.ingest._time import parse_timestamp
 from heard.model import FIELDS, KINDS, REQUIRED, Message, Source
@@ -118,11 +118,12 @@ class JsonlReader(Reader):
         except (ValueError, AttributeError, TypeError) as exc:
             raise bad("reactions", f"has an unreadable entry ({exc})") from exc
 
-        cid = obj.get("conversation_id")
+        raw_cid = obj.get("conversation_id")
+        cid = str(raw_cid) if raw_cid not in (None, "") else default_cid
         mid = obj.get("message_id")
         message = Message(
-            conversation_id=str(cid) if cid not in (None, "") else default_cid,
-            message_id=str(mid) if mid not in (None, "") else f"{default_cid}-{lineno}",
+            conversation_id=cid,
+            message_id=str(mid) if mid not in (None, "") else f"{cid}-{lineno}",
             sender=sender,
             timestamp=timestamp,
             text=text,

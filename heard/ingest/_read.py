@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from heard.errors import EmptyInputError, ExportFormatError, InputError, OptionError
-from heard.ingest._base import ImportReport, Input, ReadOptions, Reader, readers
+from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, readers
 from heard.ingest._text import looks_binary
 from heard.model import Message, Source
 
@@ -57,7 +57,6 @@ class Import:
         opts, report = self.options, self.report
         pair = set(opts.pair) if opts.pair else None
         previous = None
-        seen_ids: set[str] = set()
         for message in self.reader.read(self.source, opts, report):
             line = message.source.line
             if len(message.text) > opts.max_chars:
@@ -69,9 +68,6 @@ class Import:
             if pair is not None and message.is_human and message.sender not in pair:
                 report.details["left_out_by_pair"] = report.details.get("left_out_by_pair", 0) + 1
                 continue
-            if message.message_id in seen_ids:
-                report.flag(line, f"duplicate message_id '{message.message_id}'", message.text)
-            seen_ids.add(message.message_id)
             if (previous is not None and message.timestamp and previous.timestamp
                     and message.timestamp < previous.timestamp
                     and message.conversation_id == previous.conversation_id):
@@ -130,7 +126,7 @@ def _with_flag(message: Message, flag: str) -> Message:
 def read_export(
     target: str | Path | Input,
     *,
-    format: str | None = None,  # noqa: A002 - the word users type
+    format: str | None = None,
     options: ReadOptions | None = None,
 ) -> Import:
     """Open an export and return a streaming :class:`Import` of its messages.

@@ -1,4 +1,4 @@
-"""Timestamps: real instants where the export has them, wall-clock time placed in a zone otherwise."""
+"""Timestamps: real instants where the export has them, else wall-clock time placed in a zone."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ Accepted line shapes::
 
 A line without a speaker continues the message before it. Because "PS: call me" also looks like
 a speaker line, speakers are learned first: a name counts as a speaker when it begins at least
-two lines (or when the transcript has no more than two names). Other "Name:" lines are read as
+two lines, or is one of the two most frequent names. Other "Name:" lines are read as
 continuations and listed in the import report.
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from heard.errors import InputError
-from heard.ingest._base import ImportReport, Input, ReadOptions, Reader, register
+from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
 from heard.ingest._text import check_text, iter_lines, normalize_spaces, strip_marks
 from heard.ingest._time import parse_timestamp, place_wall_clock
 from heard.model import Message, Source
@@ -122,9 +122,10 @@ class TranscriptReader(Reader):
             m = _parse_line(text)
             if m:
                 counts[m.group("name").strip()] += 1
-        if len(counts) <= 2:
-            return set(counts)
-        return {name for name, n in counts.items() if n >= 2}
+        # The two most frequent names always speak (a one-to-one chat); any other name must
+        # begin at least two lines to count, so a stray "PS:" stays inside its message.
+        ranked = [name for name, _ in counts.most_common()]
+        return set(ranked[:2]) | {name for name in ranked[2:] if counts[name] >= 2}
 
     @staticmethod
     def _stamp(

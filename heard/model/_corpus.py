@@ -64,6 +64,8 @@ class Corpus:
     """
 
     conversations: list[Conversation] = field(default_factory=list)
+    #: Facts about where the corpus came from, e.g. ``meta["imports"]``: import reports as dicts.
+    meta: dict = field(default_factory=dict)
 
     @classmethod
     def from_messages(cls, messages: Iterable[Message]) -> Corpus:

@@ -1,0 +1,373 @@
+"""The ``heard`` command: a thin shell over :mod:`heard.api`.
+
+Exit status: 0 on success; 2 on a user's error, with one line on stderr naming the file, the
+line where there is one, and what to do; 1 on a bug in heard (with a request to report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from heard.errors import HeardError, InputError, OptionError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_BUG, EXIT_USER = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line and exit status 2, like every user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USER, f"heard: error: {message} (see `{self.prog} --help`)\n")
+
+
+# --------------------------------------------------------------------------- output helpers
+
+
+@contextmanager
+def _output(target: str | None, *, inputs: Sequence[str] = ()) -> Iterator[IO[str]]:
+    """Write to stdout (``-`` or None) or atomically to a file: the old file stays until success."""
+    if target in (None, "-"):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path = Path(target)
+    for src in inputs:
+        if src != "-" and Path(src).exists() and path.exists() and path.samefile(src):
+            raise OptionError.from_code("E022", path=path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise OptionError.from_code("E021", path=path, detail="its folder does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as exc:
+        raise OptionError.from_code("E021", path=path, detail=exc.strerror or exc) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- shared options
+
+
+def _add_import_options(p: argparse.ArgumentParser, *, format_flag: str = "--format") -> None:
+    g = p.add_argument_group("import options")
+    g.add_argument(format_flag, dest="input_format", metavar="FORMAT",
+                   help="the export's format (default: detected)")
+    g.add_argument("--me", metavar="NAME", help="which sender is you")
+    g.add_argument("--pair", nargs=2, metavar=("A", "B"),
+                   help="the two people to analyze in a group chat")
+    g.add_argument("--tz", metavar="ZONE",
+                   help="time zone of exports that record local clock time, e.g. Europe/Berlin")
+    g.add_argument("--date-order", choices=["DMY", "MDY", "YMD"],
+                   help="day/month order when the export leaves it ambiguous")
+    g.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                   help="CSV column for a field (timestamp, sender, text, ...); repeatable")
+    g.add_argument("--encoding", default="utf-8", help="text encoding of the file")
+    g.add_argument("--time-format", metavar="FMT", help="strptime format of timestamps")
+    g.add_argument("--chat", metavar="NAME", help="which chat to import from a multi-chat export")
+    g.add_argument("--max-chars", type=int, default=50_000,
+                   help="skip (and report) messages longer than this")
+
+
+def _read_options(args: argparse.Namespace) -> Any:
+    from heard.ingest import ReadOptions
+
+    column_map: dict[str, str] = {}
+    for item in args.map:
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise OptionError.from_code("E017", value=item)
+        column_map[field.strip()] = column.strip()
+    if args.tz:
+        from heard.ingest._time import zone
+
+        zone(args.tz)
+    options = ReadOptions(
+        encoding=args.encoding,
+        tz=args.tz,
+        date_order=args.date_order,
+        me=args.me,
+        pair=tuple(args.pair) if args.pair else None,
+        column_map=column_map,
+        time_format=args.time_format,
+        max_chars=args.max_chars,
+    )
+    if args.chat and hasattr(options, "chat"):
+        options.chat = args.chat
+    return options
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from heard.api import load
+
+    return load(args.path, format=args.input_format, options=_read_options(args))
+
+
+def _print_import_report(report: dict[str, Any]) -> None:
+    _stderr(
+        f"heard: read {report['path']} as {report['format']}: {report['messages']} messages, "
+        f"{report['attachments']} attachments, {report['deleted']} deleted, "
+        f"{report['events']} events"
+        + (f"; {report['first'][:10]} to {report['last'][:10]}" if report.get("first") else "")
+    )
+    if report.get("senders"):
+        _stderr("  senders: " + ", ".join(f"{s} ({n})" for s, n in report["senders"].items()))
+    for kind in ("skipped", "suspicious"):
+        rows = report.get(kind) or []
+        if rows:
+            shown = "; ".join(f"line {r['line']}: {r['reason']}" for r in rows[:5])
+            more = f" (+{len(rows) - 5} more)" if len(rows) > 5 else ""
+            _stderr(f"  {kind} {len(rows)}: {shown}{more}")
+    for w in report.get("warnings") or []:
+        _stderr(f"  warning: {w}")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from heard.ingest import read_export
+    from heard.model import message_to_record, record_to_json
+
+    imp = read_export(args.path, format=args.input_format, options=_read_options(args))
+    with _output(args.output, inputs=[args.path]) as out:
+        for message in imp:
+            out.write(record_to_json(message_to_record(message)) + "\n")
+    _print_import_report(imp.report.to_dict())
+    if args.output not in (None, "-"):
+        _stderr(f"heard: wrote {args.output}")
+    return EXIT_OK
+
+
+def cmd_code(args: argparse.Namespace) -> int:
+    from heard.api import code
+    from heard.model import message_to_record, record_to_json
+
+    corpus = code(_load(args))
+    with _output(args.output, inputs=[args.path]) as out:
+        for message in corpus.iter_messages():
+            out.write(record_to_json(message_to_record(message)) + "\n")
+    return EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from heard.api import analyze
+
+    corpus = _load(args)
+    for report in corpus.meta.get("imports", []):
+        if report.get("warnings") or report.get("skipped"):
+            _print_import_report(report)
+    analysis = analyze(
+        corpus,
+        given_codes=args.given_codes,
+        gap_hours=args.gap_hours,
+        reply_window_hours=args.reply_window_hours,
+        dynamics=not args.no_dynamics,
+        n_permutations=args.permutations,
+        seed=args.seed,
+    )
+    return _write_analysis(analysis, args.output, args.json, inputs=[args.path])
+
+
+def _write_analysis(analysis: Any, html_path: str | None, json_path: str | None,
+                    *, inputs: Sequence[str] = ()) -> int:
+    from rich.console import Console
+
+    from heard.report import print_summary, render_html
+
+    html_target = html_path or "heard-report.html"
+    if json_path:
+        with _output(json_path, inputs=inputs) as out:
+            json.dump(analysis.to_dict(), out, ensure_ascii=False, indent=1, sort_keys=True)
+            out.write("\n")
+    console = Console(stderr=json_path == "-")
+    print_summary(analysis, console)
+    existed = Path(html_target).exists()
+    with _output(html_target, inputs=inputs) as out:
+        out.write(render_html(analysis))
+    where = Path(html_target).resolve()
+    console.print(f"\nReport {'replaced' if existed else 'written'}: [bold]{where}[/bold]")
+    console.print("It stays on this computer; open it in any browser, no internet needed.")
+    if json_path and json_path != "-":
+        console.print(f"Analysis JSON: {Path(json_path).resolve()}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from heard.api import analyze, load
+    from heard.samples import demo_path
+
+    corpus = load(demo_path(), format="jsonl")
+    analysis = analyze(corpus, n_permutations=args.permutations)
+    return _write_analysis(analysis, args.output, args.json)
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from heard.coding import codebook, explain
+
+    cb = codebook()
+    if args.code:
+        try:
+            print(explain(args.code))
+        except KeyError:
+            raise OptionError.from_code(
+                "E030", option="heard codebook",
+                detail=f"no code or family '{args.code}'; run `heard codebook` for the list",
+            ) from None
+        return EXIT_OK
+    if args.json:
+        from dataclasses import asdict
+
+        json.dump({"version": cb.version, "families": [asdict(f) for f in cb.families],
+                   "codes": [asdict(c) for c in cb.codes]}, sys.stdout, ensure_ascii=False,
+                  indent=1)
+        print()
+        return EXIT_OK
+    console = Console()
+    for fam in cb.families:
+        table = Table(title=f"{fam.name}: {fam.label}", caption=fam.loop_role,
+                      show_lines=False, expand=True, title_justify="left")
+        table.add_column("code", style="bold", no_wrap=True)
+        table.add_column("what the words do")
+        table.add_column("example", style="italic")
+        for c in cb.codes:
+            if c.family == fam.name:
+                table.add_row(c.name, c.definition, c.examples[0])
+        console.print(table)
+    console.print(f"heard codebook v{cb.version}: {len(cb.codes)} codes in {len(cb.families)} "
+                  "families. `heard codebook CODE` explains one.")
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from heard.api import code
+    from heard.coding import evaluate, load_gold
+    from heard.model import Corpus
+
+    messages, gold = load_gold(args.gold)
+    corpus = code(Corpus.from_messages(messages))
+    predicted = [set(m.code_names) for m in corpus.iter_messages()]
+    result = evaluate(gold, predicted)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=1)
+        print()
+    else:
+        print(result.as_text())
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from heard import __version__
+
+    parser = _Parser(
+        prog="heard",
+        description="See why one partner can't hear the other, in your own messages. "
+                    "Everything runs on this computer; nothing is sent anywhere.",
+    )
+    parser.add_argument("--version", action="version", version=f"heard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("import", help="convert an export to heard's JSONL")
+    p.add_argument("path", help="the export (file, folder or zip), or - for stdin")
+    p.add_argument("-o", "--output", help="output .jsonl (default: stdout; - for stdout)")
+    _add_import_options(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("code", help="code every message (JSONL out, one object per message)")
+    p.add_argument("path", nargs="?", default="-", help="input (default: stdin)")
+    p.add_argument("--format", dest="output_format", choices=["jsonl"], default="jsonl",
+                   help="output format")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    _add_import_options(p, format_flag="--input-format")
+    p.set_defaults(func=cmd_code)
+
+    p = sub.add_parser("analyze", help="find the loop and write a report")
+    p.add_argument("path", help="an export or heard JSONL, or - for stdin")
+    p.add_argument("-o", "--output", metavar="REPORT.html",
+                   help="HTML report path (default: heard-report.html)")
+    p.add_argument("--json", metavar="ANALYSIS.json", help="also write the analysis as JSON")
+    p.add_argument("--given-codes", action="store_true",
+                   help="use the codes in the input's 'codes' field instead of the coder")
+    p.add_argument("--gap-hours", type=float, help="hours of silence that start a new episode")
+    p.add_argument("--reply-window-hours", type=float,
+                   help="hours after which an unanswered reach counts as ignored")
+    p.add_argument("--no-dynamics", action="store_true", help="skip the dynamics models")
+    p.add_argument("--permutations", type=int, default=1000,
+                   help="permutations for the sequential tests' baseline")
+    p.add_argument("--seed", type=int, default=0, help="random seed (results are reproducible)")
+    _add_import_options(p, format_flag="--input-format")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("demo", help="analyze the embedded sample couple and write its report")
+    p.add_argument("-o", "--output", metavar="REPORT.html",
+                   help="HTML report path (default: heard-report.html)")
+    p.add_argument("--json", metavar="ANALYSIS.json", help="also write the analysis as JSON")
+    p.add_argument("--permutations", type=int, default=1000, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("codebook", help="show the 24 codes and what they mean")
+    p.add_argument("code", nargs="?", help="explain one code or family")
+    p.add_argument("--json", action="store_true", help="the codebook as JSON")
+    p.set_defaults(func=cmd_codebook)
+
+    p = sub.add_parser("eval", help="score the coder against a hand-labeled JSONL file")
+    p.add_argument("gold", help="JSONL with a 'gold' list of codes per message")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return EXIT_USER
+    try:
+        return func(args)
+    except InputError as exc:
+        _stderr(f"heard: error: {exc}")
+        return EXIT_USER
+    except HeardError as exc:
+        _stderr(f"heard: error: {exc}")
+        return EXIT_BUG
+    except KeyboardInterrupt:
+        _stderr("heard: interrupted; nothing was overwritten")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("HEARD_DEBUG"):
+            raise
+        _stderr(f"heard: internal error: {type(exc).__name__}: {exc}. This is a bug in heard; "
+                "rerun with HEARD_DEBUG=1 for details and please report it.")
+        return EXIT_BUG
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

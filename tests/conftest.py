@@ -1,0 +1,39 @@
+"""Shared fixtures: tiny hand-built corpora and paths to the shared design folder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from heard.model import Code, Evidence, Message
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def make_message(
+    i: int,
+    sender: str,
+    text: str,
+    codes: tuple[str, ...] = (),
+    *,
+    conversation: str = "c1",
+    minutes: float | None = None,
+    start: datetime = datetime(2026, 2, 1, 20, 0, tzinfo=UTC),
+) -> Message:
+    """A message with hand-given codes (evidence = the whole text)."""
+    ts = start + timedelta(minutes=i if minutes is None else minutes)
+    m = Message(conversation, f"{conversation}-{i}", sender, ts, text)
+    m.annotations["codes"] = tuple(
+        Code(name, 1.0, (Evidence(0, len(text), text),)) for name in codes
+    )
+    return m
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside this checkout")
+    return SHARED
