@@ -91,6 +91,8 @@ def analyze(
     coder: Step | None = None,
     gap_hours: float | None = None,
     reply_window_hours: float | None = None,
+    min_n: int | None = None,
+    burst_minutes: float | None = None,
     dynamics: bool = True,
     n_permutations: int = 1000,
     seed: int = 0,
@@ -105,8 +107,11 @@ def analyze(
         Use the codes already on the messages (from a ``codes`` field) instead of the coder.
     coder : Step, optional
         Coding engine; the default is :func:`default_coder`.
-    gap_hours, reply_window_hours : float, optional
-        Episode split and reply window (defaults from the patterns settings file).
+    gap_hours, reply_window_hours, burst_minutes : float, optional
+        Episode split, reply window, and the pause that separates one turn from the next
+        (defaults from the patterns settings file).
+    min_n : int, optional
+        Below this many cases a rate is reported as "not enough data".
     dynamics : bool
         Fit the sequential, Gottman–Murray and long-arc models.
     n_permutations, seed : int
@@ -124,7 +129,8 @@ def analyze(
         engine = coder or default_coder()
         engine.fit_transform(corpus)
         coder_name = type(engine).__name__
-    patterns = find_patterns(corpus, gap_hours=gap_hours, reply_window_hours=reply_window_hours)
+    patterns = find_patterns(corpus, gap_hours=gap_hours, reply_window_hours=reply_window_hours,
+                             min_n=min_n, burst_minutes=burst_minutes)
     safety = scan_safety(corpus)
     dyn = None
     if dynamics:
@@ -135,6 +141,8 @@ def analyze(
         "given_codes": given_codes,
         "gap_hours": gap_hours,
         "reply_window_hours": reply_window_hours,
+        "min_n": min_n,
+        "burst_minutes": burst_minutes,
         "dynamics": dynamics,
         "n_permutations": n_permutations,
         "seed": seed,

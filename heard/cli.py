@@ -180,6 +180,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         given_codes=args.given_codes,
         gap_hours=args.gap_hours,
         reply_window_hours=args.reply_window_hours,
+        min_n=args.min_n,
+        burst_minutes=args.burst_minutes,
         dynamics=not args.no_dynamics,
         n_permutations=args.permutations,
         seed=args.seed,
@@ -315,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gap-hours", type=float, help="hours of silence that start a new episode")
     p.add_argument("--reply-window-hours", type=float,
                    help="hours after which an unanswered reach counts as ignored")
+    p.add_argument("--burst-minutes", type=float,
+                   help="messages closer than this are one turn (default from settings)")
+    p.add_argument("--min-n", type=int,
+                   help="below this many cases a rate reads 'not enough data'")
     p.add_argument("--no-dynamics", action="store_true", help="skip the dynamics models")
     p.add_argument("--permutations", type=int, default=1000,
                    help="permutations for the sequential tests' baseline")

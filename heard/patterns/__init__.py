@@ -1,0 +1,53 @@
+"""Patterns: the loop, per conversation and across conversations, the same for both partners.
+
+:func:`find_patterns` reads coded messages and finds what met each reach (heard, defended,
+attacked, ignored), repairs that landed, chasing into silence, loop instances
+(reach → defend/attack → overfunction → harden → counter_blame) and per-partner summaries.
+:func:`scan_safety` is the safety gate that runs before any of it is shown.
+"""
+
+from heard.patterns._episodes import split_episodes
+from heard.patterns._find import find_patterns
+from heard.patterns._results import (
+    LOOP_STEPS,
+    REACH_OUTCOMES,
+    TURN_KINDS,
+    Chase,
+    ConversationSummary,
+    Episode,
+    Latency,
+    LoopInstance,
+    PartnerSummary,
+    PatternResult,
+    PatternSettings,
+    Rate,
+    ReachOutcome,
+    RepairOutcome,
+    Resource,
+    SafetyFinding,
+    SafetyResult,
+)
+from heard.patterns._safety import scan_safety
+
+__all__ = [
+    "LOOP_STEPS",
+    "REACH_OUTCOMES",
+    "TURN_KINDS",
+    "Chase",
+    "ConversationSummary",
+    "Episode",
+    "Latency",
+    "LoopInstance",
+    "PartnerSummary",
+    "PatternResult",
+    "PatternSettings",
+    "Rate",
+    "ReachOutcome",
+    "RepairOutcome",
+    "Resource",
+    "SafetyFinding",
+    "SafetyResult",
+    "find_patterns",
+    "scan_safety",
+    "split_episodes",
+]

@@ -1,0 +1,318 @@
+"""The pattern sections of the report: strengths, the loop, both partners, chasing, all codes.
+
+Each function turns part of :class:`~heard.patterns.PatternResult` into plain data for the
+templates. Figures come from the pattern layer's objects and are linked, through the evidence
+index, to the messages they count; the same fields are built for every sender.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from heard.coding import codebook
+from heard.patterns import LOOP_STEPS, REACH_OUTCOMES
+from heard.report._evidence import EvidenceIndex, MessageIndex, code_label
+
+if TYPE_CHECKING:
+    from heard._analysis import Analysis
+    from heard.patterns import LoopInstance, Rate
+
+__all__ = ["STEP_WORDS", "chasing", "codes_table", "loops", "partners", "strengths"]
+
+#: Each loop step in plain words ({a}: who reached, {b}: who answered) and the family whose
+#: seed words (from the codebook) quote the essay the loop comes from.
+STEP_WORDS: dict[str, tuple[str, str]] = {
+    "reach": ("{a} reached out: a feeling, a need, a complaint or a bid", "reach"),
+    "defend": ("{b} answered with defense or attack instead of holding it", "defend"),
+    "overfunction": ("{a} carried the conversation: explained again, looked after {b}'s "
+                     "feelings, checked the mood, tried to repair", "overfunction"),
+    "harden": ("{a} gave up on being heard", "harden"),
+    "counter_blame": ("{b} turned it around", "counter_blame"),
+}
+BROKE_WORDS: dict[str, str] = {
+    "held": "{b} held it: the answer took the feeling in instead of defending",
+    "repair landed": "a repair attempt landed",
+    "repaired": "{b} tried to repair",
+    "ended": "the conversation stopped here",
+    "skipped": "this step did not happen, though later ones did",
+}
+OUTCOME_WORDS: dict[str, str] = {
+    "heard": "held (heard)",
+    "defended": "met with defense",
+    "attacked": "met with attack",
+    "neutral": "answered, neither held nor defended",
+    "ignored": "no answer in time",
+}
+_LOOP_CONTEXT_MAX = 40
+#: Runs this long or longer are shown one by one; shorter ones are folded together.
+_LONG_RUN = 3
+
+
+def _fam_ids(analysis: Analysis, sender: str, family: str) -> dict[str, list[str]]:
+    """Per code of ``family``: the sender's messages carrying it."""
+    cb = codebook()
+    out: dict[str, list[str]] = {c: [] for c in cb.codes_in(family)}
+    for m in analysis.corpus.iter_messages(lambda m: m.is_human and m.sender == sender):
+        for name in m.code_names:
+            if name in out:
+                out[name].append(m.message_id)
+    return out
+
+
+def _rate(r: Rate) -> dict[str, Any]:
+    return {"count": r.count, "n": r.n, "enough": r.enough, "none": r.n == 0,
+            "pct": round(100 * r.value) if r.value is not None else None, "note": r.note,
+            "min_n": r.min_n}
+
+
+def _pairs(idx: MessageIndex, first: str, replies: Iterable[str]) -> dict[str, Any]:
+    return {"first": idx.card(first), "replies": [c for c in map(idx.card, replies) if c]}
+
+
+def strengths(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str, Any]:
+    """What went well, for each partner: reaches held, repairs that landed, hold given."""
+    p = analysis.patterns
+    people = []
+    for s in p.senders:
+        held = [r for r in p.reaches if r.partner == s and r.outcome == "heard"]
+        bids_toward = [r for r in p.reaches if r.partner == s and "bid" in r.codes
+                       and r.turn == "toward"]
+        landed = [r for r in p.repairs if r.sender == s and r.outcome == "landed"]
+        hold_ids = _fam_ids(analysis, s, "hold")
+        people.append({
+            "sender": s,
+            "held": ev.ref(f"reaches {s} held (the other's message, and {s}'s answer)",
+                           [i for r in held for i in (r.message_id, *r.response_ids)],
+                           n=len(held)),
+            "bids_toward": ev.ref(f"bids {s} turned toward",
+                                  [i for r in bids_toward for i in (r.message_id,
+                                                                    *r.response_ids)],
+                                  n=len(bids_toward)),
+            "repairs_landed": ev.ref(f"{s}'s repair attempts that landed (and the answer)",
+                                     [i for r in landed for i in (r.message_id,
+                                                                  *r.response_ids)],
+                                     n=len(landed)),
+            "hold": [{"code": c, "label": code_label(c),
+                      "ref": ev.ref(f"{s}: {code_label(c)}", ids)}
+                     for c, ids in hold_ids.items()],
+            "hold_total": ev.ref(f"{s}: messages that held space",
+                                 [i for ids in hold_ids.values() for i in ids]),
+        })
+    examples = [_pairs(idx, r.message_id, r.response_ids)
+                for r in p.reaches if r.outcome == "heard"]
+    repairs = [_pairs(idx, r.message_id, r.response_ids)
+               for r in p.repairs if r.outcome == "landed"]
+    return {"people": people, "heard_examples": examples, "repair_examples": repairs,
+            "any": bool(examples or repairs or any(x["hold_total"]["n"] for x in people))}
+
+
+def _loop(lp: LoopInstance, n: int, kind: str, idx: MessageIndex) -> dict[str, Any]:
+    a, b = lp.pursuer, lp.partner
+    role: dict[str, list[str]] = {}
+    for step, ids in lp.steps.items():
+        for i in ids:
+            role.setdefault(i, []).append(step)
+    for i in lp.further_defense_ids:
+        role.setdefault(i, []).append("defend")
+    if lp.closed_by:
+        role.setdefault(lp.closed_by, []).append("closed")
+    involved = idx.sort(role)
+    messages = []
+    if involved:
+        first, last = idx.order[involved[0]], idx.order[involved[-1]]
+        conv = idx.conversation[involved[0]]
+        span = [m.message_id for m in conv if first <= idx.order[m.message_id] <= last]
+        if len(span) > _LOOP_CONTEXT_MAX:
+            span = involved
+        cb = codebook()
+        previous: list[str] = []
+        for i in span:
+            card = idx.card(i)
+            if card is None:
+                continue
+            steps = role.get(i, [])
+            labels = []
+            # A step that runs over several messages is labelled once, at its first message.
+            for st in ([] if steps == previous else steps):
+                if st == "closed":
+                    labels.append({"step": st, "words": BROKE_WORDS.get(
+                        lp.broke_how or "", "the loop broke here").format(a=a, b=b), "seed": ""})
+                else:
+                    words, fam = STEP_WORDS[st]
+                    seed = (cb.code(fam).seed if fam in cb else cb.family(fam).seed)
+                    labels.append({"step": st, "number": LOOP_STEPS.index(st) + 1,
+                                   "words": words.format(a=a, b=b), "seed": seed})
+            if steps:
+                previous = steps
+            messages.append({**card, "steps": labels, "context": not steps})
+    broke = None
+    if not lp.full and lp.broke_at:
+        broke = {"step": lp.broke_at,
+                 "words": STEP_WORDS[lp.broke_at][0].format(a=a, b=b),
+                 "how": BROKE_WORDS.get(lp.broke_how or "", lp.broke_how or "").format(a=a, b=b)}
+    return {
+        "anchor": f"loop-{kind}-{n}",
+        "n": n,
+        "full": lp.full,
+        "pursuer": a,
+        "partner": b,
+        "day": lp.start.strftime("%a %d %b %Y") if lp.start else "",
+        "steps_present": list(lp.steps_present),
+        "distance_blame": lp.distance_blame,
+        "distance_terms": list(lp.distance_terms),
+        "broke": broke,
+        "messages": messages,
+    }
+
+
+def loops(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str, Any]:
+    """Every loop instance with its messages in order, and per-partner counts."""
+    p = analysis.patterns
+    full = [_loop(lp, i, "full", idx) for i, lp in enumerate(p.full_loops, 1)]
+    partial = [_loop(lp, i, "partial", idx) for i, lp in enumerate(p.partial_loops, 1)]
+
+    def ids(instances: Iterable[LoopInstance]) -> list[str]:
+        return [i for lp in instances for ids in lp.steps.values() for i in ids]
+
+    people = []
+    for s in p.senders:
+        mine_full = [lp for lp in p.full_loops if lp.pursuer == s]
+        mine_part = [lp for lp in p.partial_loops if lp.pursuer == s]
+        mine = [lp for lp in p.loops if lp.pursuer == s]
+        funnel = [{"step": st, "words": STEP_WORDS[st][0].format(a=s, b="the other"),
+                   "ref": ev.ref(f"loops {s} started that reached step "
+                                 f"{LOOP_STEPS.index(st) + 1} ({st.replace('_', ' ')})",
+                                 [i for lp in mine for i in lp.steps.get(st, ())],
+                                 n=sum(1 for lp in mine if lp.steps.get(st)))}
+                  for st in LOOP_STEPS]
+        people.append({
+            "sender": s,
+            "full": ev.ref(f"full loops that started with {s}'s reach", ids(mine_full),
+                           n=len(mine_full)),
+            "partial": ev.ref(f"partial loops that started with {s}'s reach", ids(mine_part),
+                              n=len(mine_part)),
+            "funnel": funnel,
+        })
+    return {
+        "instances": full + partial,
+        "full": full,
+        "partial": partial,
+        "total": ev.ref("every loop instance", ids(p.loops), n=len(p.loops)),
+        "full_ref": ev.ref("full loops", ids(p.full_loops), n=len(full)),
+        "partial_ref": ev.ref("partial loops", ids(p.partial_loops), n=len(partial)),
+        "people": people,
+        "episodes": len(p.episodes),
+    }
+
+
+def partners(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str, Any]:
+    """The same rows for each partner, side by side."""
+    p = analysis.patterns
+    cols = []
+    for s in p.senders:
+        summ = p.partners[s]
+        reaches = [r for r in p.reaches if r.sender == s]
+        bids = [r for r in reaches if "bid" in r.codes]
+        fam = {f: _fam_ids(analysis, s, f)
+               for f in ("defend", "attack", "overfunction", "harden", "hold")}
+
+        def family(name: str, label: str, _s: str = s, _fam: dict = fam) -> dict[str, Any]:
+            per = _fam[name]
+            return {
+                "total": ev.ref(f"{_s}: {label}", [i for v in per.values() for i in v]),
+                "codes": [{"label": code_label(c), "ref": ev.ref(f"{_s}: {code_label(c)}", v)}
+                          for c, v in per.items() if v],
+            }
+
+        repairs = [r for r in p.repairs if r.sender == s]
+        chases = [c for c in p.chases if c.sender == s]
+        lat = summ.latency
+        cols.append({
+            "sender": s,
+            "messages": summ.messages,
+            "reaches": ev.ref(f"{s}'s reaches", [r.message_id for r in reaches]),
+            "outcomes": [{"outcome": o, "words": OUTCOME_WORDS[o],
+                          "ref": ev.ref(f"{s}'s reaches {OUTCOME_WORDS[o]}",
+                                        [r.message_id for r in reaches if r.outcome == o]),
+                          "rate": _rate(summ.reach_outcomes[o])} for o in REACH_OUTCOMES],
+            "bids": ev.ref(f"{s}'s bids", [r.message_id for r in bids]),
+            "toward": ev.ref(f"{s}'s bids the other turned toward",
+                             [r.message_id for r in bids if r.turn == "toward"]),
+            "turn_toward": _rate(summ.turn_toward),
+            "defend": family("defend", "defended"),
+            "attack": family("attack", "attacked"),
+            "overfunction": family("overfunction", "carried the conversation"),
+            "harden": family("harden", "hardened"),
+            "hold": family("hold", "held space"),
+            "repairs": ev.ref(f"{s}'s repair attempts", [r.message_id for r in repairs]),
+            "repairs_landed": ev.ref(f"{s}'s repair attempts that landed",
+                                     [r.message_id for r in repairs if r.outcome == "landed"]),
+            "repairs_rate": _rate(summ.repairs_landed),
+            "chases": ev.ref(f"{s}'s runs of messages into silence",
+                             [i for c in chases for i in c.message_ids], n=len(chases)),
+            "followups": ev.ref(f"{s}'s messages sent into silence",
+                                [i for c in chases for i in c.followup_ids]),
+            "loops_pursuer": ev.ref(f"loops that started with {s}'s reach",
+                                    [lp.reach_id for lp in p.loops if lp.pursuer == s]),
+            "loops_partner": ev.ref(f"loops where {s} answered a reach with defense",
+                                    [lp.reach_id for lp in p.loops if lp.partner == s]),
+            "distance": ev.ref(f"{s}'s counter-blame naming the other's distance",
+                               [i for lp in p.loops if lp.partner == s and lp.distance_blame
+                                for i in lp.steps.get("counter_blame", ())]),
+            "latency": {"enough": lat.enough, "note": lat.note, "n": lat.n,
+                        "median": _duration(lat.median_seconds),
+                        "q1": _duration(lat.q1_seconds), "q3": _duration(lat.q3_seconds)},
+        })
+    ref = p.reference.get("turn_toward") if p.reference else None
+    return {"columns": cols, "turn_toward_reference": dict(ref) if ref else None}
+
+
+def _duration(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    if seconds < 90:
+        return f"{round(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def chasing(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str, Any]:
+    """Runs of messages sent into silence, with their messages."""
+    runs = []
+    for n, c in enumerate(analysis.patterns.chases, 1):
+        runs.append({
+            "n": n,
+            "sender": c.sender,
+            "day": c.start.strftime("%a %d %b %Y") if c.start else "",
+            "length": c.length,
+            "followups": len(c.followup_ids),
+            "span": _duration(c.span_seconds),
+            "ended": "an answer" if c.ended == "reply" else "the end of the conversation",
+            "messages": [x for x in map(idx.card, c.message_ids) if x],
+            "reply": idx.card(c.reply_id) if c.reply_id else None,
+            "ref": ev.ref(f"run {n}: {c.sender}'s messages into silence", c.message_ids),
+        })
+    return {"runs": runs, "long": [r for r in runs if r["length"] >= _LONG_RUN],
+            "short": [r for r in runs if r["length"] < _LONG_RUN], "long_min": _LONG_RUN}
+
+
+def codes_table(analysis: Analysis, ev: EvidenceIndex) -> dict[str, Any]:
+    """Every code of the codebook, for both partners, linked to the messages."""
+    cb = codebook()
+    senders = list(analysis.patterns.senders)
+    ids: dict[str, dict[str, list[str]]] = {s: {} for s in senders}
+    for m in analysis.corpus.iter_messages(lambda m: m.is_human):
+        for name in m.code_names:
+            ids.setdefault(m.sender, {}).setdefault(name, []).append(m.message_id)
+    rows = []
+    for c in cb.codes:
+        rows.append({
+            "code": c.name, "label": code_label(c.name), "family": c.family, "plain": c.plain,
+            "cells": [ev.ref(f"{s}: {code_label(c.name)}", ids.get(s, {}).get(c.name, []))
+                      for s in senders],
+        })
+    return {"senders": senders, "rows": rows}

@@ -1,0 +1,211 @@
+"""What the report shows, as plain data: built once from an :class:`~heard.Analysis`.
+
+The HTML template and the terminal summary both read this context, so the two never disagree,
+and nothing in a template computes a figure. Every figure is a dict ``{"n", "anchor", "label"}``
+from :class:`~heard.report._evidence.EvidenceIndex`, so it links to the messages behind it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from heard._version import __version__
+from heard.coding import codebook
+from heard.report._evidence import EvidenceIndex, MessageIndex, code_label
+from heard.report._sections import chasing, codes_table, loops, partners, strengths
+
+if TYPE_CHECKING:
+    from heard._analysis import Analysis
+
+__all__ = ["build_context", "fmt_day"]
+
+#: Shown in safety mode in place of any coaching: what the report file is and how to remove it.
+DEVICE_NOTE = (
+    "Your partner may have access to this device. This report is a file on your computer: "
+    "delete it when you no longer need it, and empty the trash or recycle bin. heard sends "
+    "nothing anywhere and stores nothing besides the files you asked it to write (this report, "
+    "and any .jsonl or .json files you made): deleting those deletes everything."
+)
+
+
+#: Said beside the findings of a category, in addition to the general explanation.
+CATEGORY_NOTES = {
+    "self-harm": (
+        "Talk of self-harm, or of not wanting to be here, deserves care now, whoever wrote it. "
+        "A crisis line such as 988 in the US, or one found through findahelpline.com, is for "
+        "the person who feels this way and for anyone worried about them."
+    ),
+}
+
+
+def fmt_day(ts: datetime | None) -> str:
+    return ts.strftime("%a %d %b %Y") if ts else "no date"
+
+
+def _parse(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
+def _header(analysis: Analysis) -> dict[str, Any]:
+    gen = analysis.generated_at
+    return {
+        "title": "heard: what your messages show",
+        "generated": gen.strftime("%d %b %Y, %H:%M %Z").strip() if gen.tzinfo
+        else gen.strftime("%d %b %Y, %H:%M"),
+        "generated_iso": gen.isoformat(),
+        "version": __version__,
+        "coder": {"given": "codes given with the input", "RuleCoder": "heard's rules"}.get(
+            analysis.coder, analysis.coder),
+        "senders": list(analysis.senders),
+    }
+
+
+def _overview(analysis: Analysis) -> dict[str, Any]:
+    ov = analysis.overview()
+    first, last = _parse(ov["first"]), _parse(ov["last"])
+    days = (last.date() - first.date()).days + 1 if first and last else None
+    imports = []
+    for imp in ov["imports"]:
+        notes = [*imp.get("warnings", [])]
+        notes += [f"line {s['line']}: skipped, {s['reason']}" for s in imp.get("skipped", [])]
+        notes += [f"line {s['line']}: {s['reason']}" for s in imp.get("suspicious", [])]
+        imports.append({"path": imp.get("path", ""), "format": imp.get("format", ""),
+                        "notes": notes})
+    patterns = analysis.patterns
+    return {
+        "first": fmt_day(first),
+        "last": fmt_day(last),
+        "days": days,
+        "conversations": ov["conversations"],
+        "episodes": len(patterns.episodes),
+        "gap_hours": (f"{patterns.settings.gap_hours:g}"
+                      if math.isfinite(patterns.settings.gap_hours) else None),
+        "messages": ov["messages"],
+        "by_kind": ov["by_kind"],
+        "by_sender": [{"sender": s, "n": ov["by_sender"].get(s, 0)} for s in analysis.senders],
+        "imports": imports,
+        "has_timestamps": patterns.has_timestamps,
+    }
+
+
+def _safety(analysis: Analysis, idx: MessageIndex) -> dict[str, Any]:
+    safety = analysis.safety
+    findings = []
+    for f in safety.findings:
+        card = idx.card(f.message_id)
+        findings.append({
+            "category": f.category,
+            "categories": list(f.categories),
+            "sender": f.sender,
+            "card": card,
+            "text": f.text,
+        })
+    paragraphs = [p.strip() for p in safety.explanation.split("\n\n") if p.strip()]
+    notes = [CATEGORY_NOTES[c] for c in safety.categories if c in CATEGORY_NOTES]
+    return {
+        "triggered": safety.triggered,
+        "findings": findings,
+        "categories": [{"name": k, "n": v} for k, v in safety.categories.items()],
+        "explanation": paragraphs,
+        "notes": notes,
+        "resources": [r.to_dict() for r in safety.resources],
+        "device_note": DEVICE_NOTE,
+    }
+
+
+def _caveats(analysis: Analysis) -> list[str]:
+    p = analysis.patterns
+    n_msgs = sum(1 for _ in analysis.corpus.iter_messages(lambda m: m.is_human))
+    out = [
+        "Text is a proxy for tone. Couples researchers code faces and voices too; a message can "
+        "read harsher or softer than it was meant. Read the quoted messages, not only the counts.",
+        f"This report covers {n_msgs} messages in {len(p.episodes)} stretches of conversation. "
+        f"Rates based on fewer than {p.settings.min_n} cases say \"not enough data\" instead of "
+        "a number; small counts can change a lot with a few more messages.",
+        "This is not a diagnosis and not a prediction. It describes what happened in these "
+        "messages, not who anyone is, and it says nothing about what will happen next.",
+        "Published figures quoted here (such as how often couples turn toward bids) are "
+        "descriptive results from one lab's studies. They are not norms, not a target, and not "
+        "heard's predictive power.",
+        "The codes come from " + ("the codes given with the input." if analysis.coder == "given"
+                                  else "heard's rules, which read words, not intent: they miss "
+                                  "some messages and mislabel others.")
+        + " What happens in person, by phone or in other apps is not here.",
+    ]
+    if not p.has_timestamps:
+        out.append("The messages carry no times, so reply times and spans are not shown.")
+    return out
+
+
+def _glossary() -> list[dict[str, Any]]:
+    cb = codebook()
+    fams = []
+    for fam in cb.families:
+        fams.append({
+            "name": fam.name,
+            "label": fam.label,
+            "plain": fam.plain,
+            "seed": fam.seed,
+            "codes": [{"name": c.name, "label": code_label(c.name), "plain": c.plain,
+                       "definition": c.definition, "examples": list(c.examples)}
+                      for c in cb.codes if c.family == fam.name],
+        })
+    return fams
+
+
+def _appendix(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex,
+              extra: set[str]) -> list[dict[str, Any]]:
+    """The messages the report refers to, grouped by conversation, each with its anchor."""
+    wanted = ev.referenced | extra
+    groups: list[dict[str, Any]] = []
+    for conv in analysis.corpus.conversations:
+        cards = [idx.card(m.message_id) for m in conv.messages if m.message_id in wanted]
+        cards = [c for c in cards if c is not None and c["id"] in wanted]
+        if cards:
+            groups.append({"id": conv.id, "day": fmt_day(conv.start), "messages": cards})
+    return groups
+
+
+def _dynamics_html(analysis: Analysis) -> Any:
+    if analysis.dynamics is None:
+        return None
+    try:
+        from heard.report._dynamics_html import render_dynamics_sections
+    except ModuleNotFoundError as exc:
+        # Only a missing module is skipped; a broken one should fail loudly.
+        if exc.name != "heard.report._dynamics_html":
+            raise
+        return None
+    from markupsafe import Markup
+
+    return Markup(render_dynamics_sections(analysis.dynamics))
+
+
+def build_context(analysis: Analysis) -> dict[str, Any]:
+    """Everything the report shows, in the order it shows it."""
+    idx = MessageIndex(analysis.corpus)
+    ev = EvidenceIndex(idx)
+    safety = _safety(analysis, idx)
+    ctx: dict[str, Any] = {
+        "header": _header(analysis),
+        "overview": _overview(analysis),
+        "safety": safety,
+        "strengths": strengths(analysis, idx, ev),
+        "loops": loops(analysis, idx, ev),
+        "partners": partners(analysis, idx, ev),
+        "chasing": chasing(analysis, idx, ev),
+        "codes_table": codes_table(analysis, ev),
+        "dynamics_html": _dynamics_html(analysis),
+        "caveats": _caveats(analysis),
+        "glossary": _glossary(),
+        "min_n": analysis.patterns.settings.min_n,
+    }
+    safety_ids = {f["card"]["id"] for f in safety["findings"] if f["card"]}
+    if safety_ids:
+        safety["ref"] = ev.ref("messages that raised the safety concern", safety_ids)
+    loop_ids = {m["id"] for lp in ctx["loops"]["instances"] for m in lp["messages"]}
+    ctx["evidence"] = ev.entries
+    ctx["appendix"] = _appendix(analysis, idx, ev, loop_ids | safety_ids)
+    return ctx
