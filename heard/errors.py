@@ -217,6 +217,17 @@ class E:
         "'{path}' message row {row}: {detail}. The database may be damaged; copy chat.db again "
         "while Messages is closed."
     )
+    # rule coder data and evaluation (E300-E349)
+    E300 = (
+        "{count} bad row(s) in heard's rule data: {problems}. Fix every row named (file, line) "
+        "so that it matches the rule schema documented in heard/coding/_rule_data.py."
+    )
+    E301 = "{file} line {line}: {detail}"
+    E302 = "can't load heard's lexicon '{file}': {detail}. Reinstall heard."
+    E303 = (
+        "'{path}' line {line}: {detail}. A gold file holds one JSON object per line with "
+        "'text' and a 'gold' list of code names."
+    )
     # options
     E030 = "{option}: {detail}"
     # heard's own data
@@ -253,6 +264,8 @@ class E:
         "the long-arc fit for {what} did not settle ({detail}); treat its numbers as unreliable."
     )
     E228 = "CoupleParams.{field}: {detail}."
+    # patterns: episodes, loops, safety gate (E350-E399)
+    E350 = "{option} must be {detail} (got {value!r})."
 
 
 class HeardError(Exception):

@@ -5,12 +5,23 @@
 live beside the generic ones as ``_<app>.py`` modules and register the same way.
 """
 
-from heard.ingest import _csv, _jsonl, _transcript  # noqa: F401  (register readers)
+from heard.ingest import (  # noqa: F401  (importing a reader module registers it)
+    _csv,
+    _discord,
+    _imessage,
+    _jsonl,
+    _messenger,
+    _signal,
+    _sms,
+    _telegram,
+    _transcript,
+    _whatsapp,
+)
 from heard.ingest._base import (
     ImportReport,
     Input,
-    ReadOptions,
     Reader,
+    ReadOptions,
     SkippedLine,
     readers,
     register,

@@ -1,0 +1,896 @@
+"""Facebook Messenger and Instagram "Download your information" JSON, and the E2EE export.
+
+Shapes read (see ``shared/design/import-formats.md`` 4.4):
+
+* the DYI download: ``…/messages/{inbox,archived_threads,filtered_threads,message_requests,
+  e2ee_cutover}/<name>_<id>/message_N.json``, each ``{"participants": [{"name"}], "messages":
+  [{"sender_name", "timestamp_ms", "content", "photos", …}], "title", …}``, newest first, every
+  string written as UTF-8 bytes in ``\\u00XX`` escapes (mojibake);
+* the end-to-end-encrypted export (``messenger.com/secure_storage/dyi``): one ``<Name>_<n>.json``
+  per chat, ``{"participants": ["A", "B"], "threadName", "messages": [{"senderName",
+  "timestamp", "text", "type", "media", "reactions", "isUnsent"}]}``, no mojibake.
+
+An input may be one file, a thread folder, the whole download (folder or zip, or a folder holding
+the download's zip parts and the E2EE export). The files of one chat (same participants) are
+merged into one chronological stream: each file is parsed as a stream and spooled to a temporary
+file in small pickled segments, so that a newest-first file is replayed backwards without holding
+it in memory; the files are then merged by time, opening a file only when the merge reaches its
+first message. A message that appears in two files (same time to the millisecond, sender and
+content) is kept once.
+
+``Source.line`` is the line of the JSON file where the message object starts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import heapq
+import json
+import os
+import pickle
+import re
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from heard.errors import ExportFormatError, InputError, OptionError
+from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.model import Message, Reaction, Source
+
+__all__ = [
+    "InstagramReader",
+    "JsonStream",
+    "Member",
+    "MessengerReader",
+    "fix_mojibake",
+    "iter_members",
+    "refuse_group",
+]
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def fix_mojibake(text: str) -> str:
+    """Undo Meta's "UTF-8 bytes as code points" encoding, only where it is safe.
+
+    The repair applies only when every code point is below 256 and the bytes decode as UTF-8;
+    any other string is returned unchanged.
+
+    Examples
+    --------
+    >>> fix_mojibake("caf\\u00c3\\u00a9")
+    'café'
+    >>> fix_mojibake("café ✓")
+    'café ✓'
+    """
+    if not text or text.isascii() or max(text) > "\xff":
+        return text
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return text
+
+
+_WS = re.compile(r"[ \t\r\n]*")
+_DECODER = json.JSONDecoder()
+#: A single JSON value bigger than this is corruption, not a message.
+MAX_VALUE_CHARS = 64 * 1024 * 1024
+
+
+class JsonStream:
+    """Read one JSON document incrementally: objects key by key, arrays item by item.
+
+    Values are decoded with :meth:`json.JSONDecoder.raw_decode` over a sliding buffer, so memory
+    holds one item at a time, whatever the file's size. Line numbers are counted as the buffer
+    advances, for error messages and ``Source.line``.
+
+    Parameters
+    ----------
+    raw : binary file object
+    label : str
+        The name errors give for the file.
+    """
+
+    def __init__(self, raw: IO[bytes], label: str, chunk: int = 1 << 16) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        self.label = label
+        self._chunk = chunk
+        self._buf = ""
+        self._pos = 0
+        self._eof = False
+        self._count_pos = 0
+        self._count_line = 1
+
+    # -- buffer
+    def _fill(self, size: int | None = None) -> bool:
+        if self._eof:
+            return False
+        try:
+            data = self._raw.read(size or self._chunk)
+            text = self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise InputError.from_code("E151", path=self.label, line=self.line(),
+                                       detail=exc.reason) from exc
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise InputError.from_code("E160", path=self.label, member=Path(self.label).name,
+                                       detail=str(exc) or type(exc).__name__) from exc
+        if not data:
+            self._eof = True
+        if self._pos:
+            self.line()
+            self._buf = self._buf[self._pos:]
+            self._count_pos -= self._pos
+            self._pos = 0
+        self._buf += text
+        return bool(data)
+
+    def line(self) -> int:
+        """The line number of the current position."""
+        if self._pos > self._count_pos:
+            self._count_line += self._buf.count("\n", self._count_pos, self._pos)
+            self._count_pos = self._pos
+        return self._count_line
+
+    def error(self, detail: str) -> InputError:
+        return InputError.from_code("E150", path=self.label, line=self.line(), detail=detail)
+
+    # -- tokens
+    def peek(self) -> str:
+        """The next non-blank character ('' at the end of the file), without consuming it."""
+        while True:
+            self._pos = _WS.match(self._buf, self._pos).end()  # type: ignore[union-attr]
+            if self._pos < len(self._buf):
+                return self._buf[self._pos]
+            if not self._fill():
+                return ""
+
+    def expect(self, char: str) -> None:
+        got = self.peek()
+        if got != char:
+            found = f"'{got}'" if got else "the end of the file (cut off?)"
+            raise self.error(f"expected '{char}', found {found}")
+        self._pos += 1
+
+    def value(self) -> Any:
+        """Decode the next complete JSON value."""
+        self.peek()
+        while True:
+            try:
+                obj, end = _DECODER.raw_decode(self._buf, self._pos)
+            except json.JSONDecodeError as exc:
+                cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(self._buf) - 16
+                if self._eof or not cut:
+                    self._pos = min(exc.pos, len(self._buf))
+                    raise self.error(exc.msg if not self._eof or not cut
+                                     else f"{exc.msg}; the file ends early") from None
+                if len(self._buf) - self._pos > MAX_VALUE_CHARS:
+                    raise self.error("one value is over 64 MB, which no chat export holds"
+                                     ) from None
+                self._fill(max(self._chunk, len(self._buf) - self._pos))
+                continue
+            if end >= len(self._buf) and not self._eof:
+                # a number or literal may continue in the next chunk
+                self._fill()
+                continue
+            self._pos = end
+            return obj
+
+    def iter_object(self) -> Iterator[str]:
+        """Yield the keys of the object here; the caller consumes each value before resuming."""
+        self.expect("{")
+        if self.peek() == "}":
+            self._pos += 1
+            return
+        while True:
+            if self.peek() != '"':
+                raise self.error("expected a quoted key")
+            key = self.value()
+            self.expect(":")
+            yield key
+            char = self.peek()
+            self._pos += 1
+            if char == ",":
+                continue
+            if char == "}":
+                return
+            self._pos -= 1
+            raise self.error(f"expected ',' or '}}' after the value of '{key}', found "
+                             + (f"'{char}'" if char else "the end of the file (cut off?)"))
+
+    def iter_array(self) -> Iterator[tuple[int, Any]]:
+        """Yield ``(line, item)`` for each item of the array here."""
+        self.expect("[")
+        if self.peek() == "]":
+            self._pos += 1
+            return
+        while True:
+            self.peek()
+            line = self.line()
+            yield line, self.value()
+            char = self.peek()
+            self._pos += 1
+            if char == ",":
+                continue
+            if char == "]":
+                return
+            self._pos -= 1
+            raise self.error("expected ',' or ']' between messages, found "
+                             + (f"'{char}'" if char else "the end of the file (cut off?)"))
+
+    def skip_value(self) -> None:
+        """Consume the value here, streaming through arrays so that a big one costs no memory."""
+        char = self.peek()
+        if char == "[":
+            for _ in self.iter_array():
+                pass
+        elif char == "{":
+            for _ in self.iter_object():
+                self.skip_value()
+        else:
+            self.value()
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One file of an export: a plain file, a file in a folder, or a member of a zip."""
+
+    label: str
+    name: str
+    open: Callable[[], IO[bytes]]
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(p for p in self.name.split("/") if p)
+
+
+#: Folders of media that never hold message files (pruned from folder walks).
+_MEDIA_DIRS = frozenset({"photos", "videos", "audio", "gifs", "files", "stickers_used", "media",
+                         "cdn", "images"})
+
+
+def _zip_members(zf: zipfile.ZipFile, label: str, want: Callable[[str], bool]) -> list[Member]:
+    out = []
+    for info in zf.infolist():
+        if info.is_dir() or not want(info.filename):
+            continue
+        out.append(Member(f"{label}/{info.filename}", info.filename,
+                          lambda info=info: zf.open(info)))
+    return out
+
+
+def iter_members(source: Input, want: Callable[[str], bool],
+                 *, max_files: int = 200_000) -> list[Member]:
+    """The files of ``source`` whose relative path ``want`` accepts.
+
+    A plain file is its own single member. A folder is walked (media folders skipped), and zip
+    files inside it are opened too, since big downloads come as several zip parts.
+    """
+    if source.is_zip:
+        return _zip_members(source.zip(), source.name, want)
+    if not source.is_dir:
+        name = "/".join(source.path.parts[-2:]) if source.path else "stdin"
+        return [Member(source.name, name, source.open_binary)]
+    assert source.path is not None
+    root = source.path
+    out: list[Member] = []
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d.lower() not in _MEDIA_DIRS)
+        for fname in sorted(filenames):
+            seen += 1
+            if seen > max_files:
+                return out
+            full = Path(dirpath) / fname
+            rel = full.relative_to(root).as_posix()
+            if fname.lower().endswith(".zip"):
+                try:
+                    zf = zipfile.ZipFile(full)
+                except (zipfile.BadZipFile, OSError) as exc:
+                    raise ExportFormatError.from_code("E026", path=full, detail=exc) from exc
+                out.extend(_zip_members(zf, str(full), want))
+            elif want(rel):
+                out.append(Member(str(full), rel, lambda full=full: open(full, "rb")))  # noqa: SIM115
+    return out
+
+
+def read_head(member: Member, size: int = 16384) -> bytes:
+    """The first bytes of a member (for sniffing); an unreadable member raises E160."""
+    try:
+        with member.open() as f:
+            return f.read(size)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise InputError.from_code("E160", path=member.label, member=member.name,
+                                   detail=str(exc) or type(exc).__name__) from exc
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort key that orders ``message_2`` before ``message_10``."""
+    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text))
+
+
+def chat_list(labels: list[str], limit: int = 12) -> str:
+    shown = "; ".join(f"{i}) {label}" for i, label in enumerate(labels[:limit], 1))
+    return shown + (f"; … {len(labels) - limit} more" if len(labels) > limit else "")
+
+
+def choose(selector: str | None, path: str, labels: list[str],
+           matches: Callable[[int, str], bool],
+           one_to_one: Callable[[int], bool] | None = None) -> int:
+    """Index of the chat that ``--chat`` picks (or the only chat); raise a listing otherwise.
+
+    ``selector`` may be the number shown in the list, or anything ``matches(i, selector)``
+    accepts for chat ``i``. When a name matches several chats and only one of them is a
+    one-to-one chat (``one_to_one(i)``), that one is picked: a partner's name means the couple's
+    chat, not the groups they share.
+    """
+    if not labels:
+        raise ValueError("no chats")
+    if selector is None or not selector.strip():
+        if len(labels) == 1:
+            return 0
+        raise InputError.from_code("E153", path=path, count=len(labels), chats=chat_list(labels))
+    sel = selector.strip()
+    if sel.isdigit() and len(sel) <= 3 and 1 <= int(sel) <= len(labels):
+        return int(sel) - 1
+    hits = [i for i in range(len(labels)) if matches(i, sel)]
+    if len(hits) > 1 and one_to_one is not None:
+        direct = [i for i in hits if one_to_one(i)]
+        if len(direct) == 1:
+            return direct[0]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise OptionError.from_code("E154", chat=sel, path=path, chats=chat_list(labels))
+    raise OptionError.from_code("E155", chat=sel, path=path, count=len(hits),
+                                chats=chat_list([f"{labels[i]} (number {i + 1})" for i in hits]))
+
+
+def refuse_group(path: str, people: list[str], options: ReadOptions) -> None:
+    """Raise E014 for a chat the export says has more than two people, unless ``--pair``.
+
+    The common check counts only the people who wrote; a group where two people did the
+    talking is still a group.
+    """
+    if options.pair or len(people) <= 2:
+        return
+    shown = ", ".join(people[:6]) + (" …" if len(people) > 6 else "")
+    raise InputError.from_code("E014", path=path, count=len(people), senders=shown)
+
+
+def epoch_ms(value: Any) -> datetime | None:
+    """A UTC datetime from milliseconds since 1970; None when ``value`` is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000.0, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+class _Spool:
+    """Items of one file, written to a temporary file in pickled segments, replayable backwards."""
+
+    SEGMENT = 512
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        self._offsets: list[int] = []
+        self._pending: list[Any] = []
+        self.count = 0
+        self.first_ts: int | None = None
+        self.last_ts: int | None = None
+        self.min_ts: int | None = None
+
+    def add(self, ts: int | None, item: Any) -> None:
+        self._pending.append(item)
+        self.count += 1
+        if ts is not None:
+            if self.first_ts is None:
+                self.first_ts = ts
+            self.last_ts = ts
+            self.min_ts = ts if self.min_ts is None else min(self.min_ts, ts)
+        if len(self._pending) >= self.SEGMENT:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._offsets.append(self._file.tell())
+            pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._pending = []
+
+    def replay(self, backwards: bool) -> Iterator[Any]:
+        self._flush()
+        order = reversed(self._offsets) if backwards else iter(self._offsets)
+        try:
+            for offset in order:
+                self._file.seek(offset)
+                items = pickle.load(self._file)
+                yield from (reversed(items) if backwards else items)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+# --------------------------------------------------------------------------- Messenger
+
+
+@cache
+def _system_patterns() -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    data = json.loads(resources.files("heard.ingest").joinpath(
+        "data/messenger_system.json").read_text(encoding="utf-8"))
+    return tuple((re.compile(row["pattern"], re.DOTALL), row["kind"], row["name"])
+                 for row in data["patterns"])
+
+
+def _system_kind(text: str, sender: str) -> tuple[str, str] | None:
+    """``(kind, pattern name)`` when ``text`` is a notice the app wrote, else None."""
+    if len(text) > 600:
+        return None
+    for pattern, kind, name in _system_patterns():
+        m = pattern.fullmatch(text)
+        if not m:
+            continue
+        who = m.groupdict().get("who")
+        if who is None or who == "You" or who == sender or (
+                sender.startswith(who + " ") and len(who) >= 2):
+            return kind, name
+    return None
+
+
+_SECTIONS = ("inbox", "archived_threads", "filtered_threads", "message_requests", "e2ee_cutover")
+_MESSAGE_FILE = re.compile(r"message_\d+\.json$")
+_MEDIA_KEYS = ("photos", "videos", "audio_files", "gifs", "files")
+
+
+@dataclass
+class _ThreadFile:
+    member: Member
+    e2ee: bool
+    participants: tuple[str, ...]
+    section: str
+    folder: str
+    spool: _Spool | None = None
+    backwards: bool = False
+
+
+@dataclass
+class _Chat:
+    participants: frozenset[str]
+    files: list[_ThreadFile] = field(default_factory=list)
+
+    @property
+    def folder(self) -> str:
+        dyi = [f.folder for f in self.files if not f.e2ee]
+        return (dyi or [f.folder for f in self.files])[0]
+
+    def label(self) -> str:
+        names = sorted(self.participants) or ["(no participants)"]
+        return " & ".join(names) + f" [{self.folder}]"
+
+
+def _want_json(rel: str) -> bool:
+    low = rel.lower()
+    if not low.endswith(".json"):
+        return False
+    parts = low.split("/")
+    return bool(_MESSAGE_FILE.search(parts[-1])) or "messages" in parts[:-1] or len(parts) <= 2
+
+
+def _is_instagram(member: Member) -> bool:
+    return "instagram" in member.label.lower()
+
+
+def _sniff_json_head(head: bytes) -> str | None:
+    """``"dyi"``, ``"e2ee"`` or None for the first bytes of a JSON file."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text.startswith(b"{"):
+        return None
+    if b'"participants"' in text and (
+            (b'"timestamp_ms"' in text and b'"sender_name"' in text) or b'"thread_path"' in text):
+        return "dyi"
+    if b'"senderName"' in text or (b'"threadName"' in text and b'"participants"' in text):
+        return "e2ee"
+    return None
+
+
+@register
+class MessengerReader(Reader):
+    name = "messenger"
+    key = "heard.reader.messenger.v1"
+    description = ("Facebook Messenger 'Download your information' JSON (file, folder or zip), "
+                   "and the end-to-end encrypted chats export")
+    app = "Messenger"
+
+    # -- detection
+    def _candidates(self, source: Input) -> list[Member]:
+        return iter_members(source, _want_json)
+
+    def sniff(self, source: Input) -> float:
+        if source.is_dir or source.is_zip:
+            try:
+                found = self._sniff_container(source)
+            except InputError:
+                return 0.0
+        else:
+            kind = _sniff_json_head(source.head)
+            found = (kind, "instagram" in source.name.lower()) if kind else None
+        if not found:
+            return 0.0
+        _, instagram = found
+        return self._score(instagram)
+
+    def _score(self, instagram: bool) -> float:
+        return 0.85 if instagram else 0.95
+
+    def _sniff_container(self, source: Input) -> tuple[str, bool] | None:
+        if source.is_dir:
+            assert source.path is not None
+            # cheap: look for the usual folders before reading any file
+            for base in (source.path, source.path / "your_facebook_activity",
+                         source.path / "your_instagram_activity"):
+                inbox = base / "messages" / "inbox"
+                if inbox.is_dir():
+                    return "dyi", "instagram" in str(inbox).lower()
+            for part in sorted(source.path.glob("*.zip"))[:20]:
+                try:
+                    names = zipfile.ZipFile(part).namelist()
+                except (zipfile.BadZipFile, OSError):
+                    continue
+                if any(_MESSAGE_FILE.search(n) and "/messages/" in "/" + n for n in names):
+                    return "dyi", "instagram" in (str(part) + " ".join(names[:50])).lower()
+        members = self._candidates(source) if source.is_zip else _shallow_json(source)
+        members.sort(key=lambda m: not _MESSAGE_FILE.search(m.name))
+        for member in members[:50]:
+            kind = _sniff_json_head(read_head(member))
+            if kind:
+                return kind, _is_instagram(member)
+        return None
+
+    # -- reading
+    def read(self, source: Input, options: ReadOptions, report: ImportReport) -> Iterator[Message]:
+        files = []
+        for member in self._candidates(source):
+            single = not source.is_dir and not source.is_zip
+            head = source.head if single else read_head(member)
+            kind = _sniff_json_head(head)
+            if kind is None and not source.is_dir and not source.is_zip:
+                if b'"participants"' not in head:
+                    self._not_this(source, head)
+                kind = "dyi"  # asked for by name, or cut off early: parse it and say where
+            if kind is None:
+                continue
+            files.append(self._header(member, kind == "e2ee"))
+        if not files:
+            raise ExportFormatError.from_code(
+                "E159", path=source.name, app=self.app,
+                detail="no message_N.json file and no end-to-end encrypted chat file")
+        chats: dict[frozenset[str], _Chat] = {}
+        for tf in sorted(files, key=lambda f: (f.e2ee, natural_key(f.member.name))):
+            key = frozenset(tf.participants)
+            chats.setdefault(key, _Chat(key)).files.append(tf)
+        ordered = sorted(chats.values(), key=lambda c: natural_key(c.label()))
+        labels = [c.label() for c in ordered]
+
+        def matches(i: int, sel: str) -> bool:
+            chat = ordered[i]
+            low = sel.casefold()
+            return (any(p.casefold() == low for p in chat.participants)
+                    or any(f.folder.casefold() == low or f.folder.casefold().startswith(low + "_")
+                           for f in chat.files))
+
+        if len(ordered) > 1 and options.chat is None and options.pair:
+            wanted = frozenset(options.pair)
+            pick = [i for i, c in enumerate(ordered) if wanted <= c.participants]
+            index = pick[0] if len(pick) == 1 else choose(None, source.name, labels, matches)
+        else:
+            index = choose(options.chat, source.name, labels, matches,
+                           lambda i: len(ordered[i].participants) <= 2)
+        chat = ordered[index]
+        refuse_group(source.name, sorted(chat.participants), options)
+        report.details["chat"] = chat.label()
+        report.details["files"] = len(chat.files)
+        if len(ordered) > 1:
+            report.details["chats_in_export"] = len(ordered)
+        yield from self._read_chat(chat, options, report)
+
+    def _not_this(self, source: Input, head: bytes) -> None:
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not text:
+            raise InputError.from_code("E002", path=source.name)
+        if not text.startswith(b"{"):
+            raise ExportFormatError.from_code(
+                "E152", path=source.name, line=1, app=self.app,
+                detail="the file does not start with a JSON object")
+        raise ExportFormatError.from_code(
+            "E152", path=source.name, line=1, app=self.app,
+            detail="it has no 'participants' with 'sender_name'/'timestamp_ms' messages, "
+                   "nor 'senderName' messages")
+
+    def _header(self, member: Member, e2ee: bool) -> _ThreadFile:
+        participants: list[str] = []
+        with member.open() as raw:
+            stream = JsonStream(raw, member.label)
+            for key in stream.iter_object():
+                if key == "participants":
+                    value = stream.value()
+                    if isinstance(value, list):
+                        for p in value:
+                            name = p.get("name") if isinstance(p, dict) else p
+                            if isinstance(name, str):
+                                participants.append(name if e2ee else fix_mojibake(name))
+                    break
+                if key == "messages":
+                    break
+                stream.skip_value()
+        parts = member.parts
+        section = next((p for p in reversed(parts[:-1]) if p in _SECTIONS), "")
+        if e2ee:
+            section, folder = "e2ee", Path(member.name).stem
+        else:
+            folder = parts[-2] if len(parts) >= 2 else Path(member.name).stem
+        return _ThreadFile(member, e2ee, tuple(dict.fromkeys(participants)), section, folder)
+
+    def _spool(self, tf: _ThreadFile, report: ImportReport) -> None:
+        """Parse one file into a spool of ``(ts_ms, line, raw, extra_header)`` items."""
+        spool = _Spool()
+        with tf.member.open() as raw:
+            stream = JsonStream(raw, tf.member.label)
+            if stream.peek() != "{":
+                raise stream.error("the file does not start with a JSON object")
+            seen_messages = False
+            for key in stream.iter_object():
+                if key != "messages":
+                    stream.skip_value()
+                    continue
+                seen_messages = True
+                if stream.peek() != "[":
+                    raise stream.error("'messages' is not a list")
+                ts_key = "timestamp" if tf.e2ee else "timestamp_ms"
+                for line, item in stream.iter_array():
+                    if not isinstance(item, dict):
+                        report.skip(line, "message is not a JSON object", str(item))
+                        continue
+                    ts = item.get(ts_key)
+                    ts = int(ts) if isinstance(ts, int | float) and not isinstance(ts, bool) \
+                        else None
+                    spool.add(ts, (ts, line, item))
+            if not seen_messages:
+                report.warn(f"'{tf.member.label}' has no 'messages' list")
+        if spool.first_ts is not None and spool.last_ts is not None:
+            tf.backwards = spool.first_ts > spool.last_ts
+        else:
+            tf.backwards = not tf.e2ee
+        tf.spool = spool
+
+    def _merged(self, chat: _Chat, report: ImportReport) -> Iterator[tuple[_ThreadFile, Any]]:
+        """Items of every file of ``chat`` in time order (file order kept within a file)."""
+        for tf in chat.files:
+            self._spool(tf, report)
+        pending = sorted((tf for tf in chat.files if tf.spool and tf.spool.count),
+                         key=lambda tf: (tf.spool.min_ts if tf.spool.min_ts is not None  # type: ignore[union-attr]
+                                         else -1))
+        heap: list[tuple[int, int, int, Any, Iterator[Any], _ThreadFile]] = []
+        seq = 0
+
+        def activate(tf: _ThreadFile) -> None:
+            nonlocal seq
+            it = tf.spool.replay(tf.backwards)  # type: ignore[union-attr]
+            first = next(it, None)
+            if first is not None:
+                seq += 1
+                heapq.heappush(heap, (first[0] if first[0] is not None else -1, seq, 0, first,
+                                      it, tf))
+
+        pos = 0
+        try:
+            while heap or pos < len(pending):
+                if not heap:
+                    activate(pending[pos])
+                    pos += 1
+                    continue
+                top_ts = heap[0][0]
+                while pos < len(pending) and (pending[pos].spool.min_ts or -1) <= top_ts:  # type: ignore[union-attr]
+                    activate(pending[pos])
+                    pos += 1
+                ts, order, _, item, it, tf = heapq.heappop(heap)
+                yield tf, item
+                nxt = next(it, None)
+                if nxt is not None:
+                    # keep this file's own order: an earlier time later in the file stays after
+                    key = nxt[0] if nxt[0] is not None and nxt[0] >= ts else ts
+                    heapq.heappush(heap, (key, order, 0, nxt, it, tf))
+        finally:
+            for tf in chat.files:
+                if tf.spool:
+                    tf.spool.close()
+
+    def _read_chat(self, chat: _Chat, options: ReadOptions,
+                   report: ImportReport) -> Iterator[Message]:
+        cid = options.conversation_id or chat.folder
+        fmt = self.name
+        last_key_ts: int | None = None
+        keys_at_ts: set[tuple[Any, ...]] = set()
+        ids_at_ts = 0
+        duplicates = 0
+        has_e2ee = any(tf.e2ee for tf in chat.files)
+        cutover = [tf for tf in chat.files if tf.section == "e2ee_cutover"]
+        e2ee_notice = False
+        last_dyi: datetime | None = None
+        for tf, (ts_ms, line, raw) in self._merged(chat, report):
+            message = self._message(raw, tf, line, cid, fmt, report)
+            if message is None:
+                continue
+            if message.extra.get("system") == "e2ee_notice":
+                e2ee_notice = True
+            key = (message.sender, message.kind, message.text, len(message.extra.get(
+                "attachments", ())))
+            if ts_ms != last_key_ts:
+                last_key_ts, keys_at_ts, ids_at_ts = ts_ms, set(), 0
+            if key in keys_at_ts:
+                duplicates += 1
+                continue
+            keys_at_ts.add(key)
+            ids_at_ts += 1
+            mid = f"{cid}-{ts_ms}" + (f"-{ids_at_ts}" if ids_at_ts > 1 else "")
+            message = _with_id(message, mid)
+            if message.timestamp is not None and not tf.e2ee:
+                last_dyi = message.timestamp
+            yield message
+        if duplicates:
+            report.details["duplicates_merged"] = duplicates
+        if (cutover or e2ee_notice) and not has_e2ee and len(chat.participants) <= 2:
+            when = f" on {last_dyi.date().isoformat()}" if last_dyi else ""
+            report.warn(
+                f"this {self.app} chat stops at the end-to-end encryption cut-over{when}: newer "
+                "messages are only in the separate end-to-end encrypted export "
+                "(messenger.com/secure_storage/dyi); put it in the same folder to merge it")
+
+    def _message(self, raw: dict[str, Any], tf: _ThreadFile, line: int, cid: str, fmt: str,
+                 report: ImportReport) -> Message | None:
+        e2ee = tf.e2ee
+        fix = (lambda s: s) if e2ee else fix_mojibake
+        ts_value = raw.get("timestamp" if e2ee else "timestamp_ms")
+        timestamp = epoch_ms(ts_value)
+        sender_raw = raw.get("senderName" if e2ee else "sender_name")
+        text_raw = raw.get("text" if e2ee else "content")
+        if timestamp is None:
+            report.skip(line, "message without a readable timestamp", str(text_raw or ""))
+            return None
+        sender = fix(sender_raw) if isinstance(sender_raw, str) else ""
+        text = fix(text_raw) if isinstance(text_raw, str) else ""
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        extra: dict[str, Any] = {}
+        attachments: list[str] = []
+        if e2ee:
+            for media in raw.get("media") or ():
+                uri = media.get("uri") if isinstance(media, dict) else None
+                attachments.append(uri if isinstance(uri, str) else "")
+        else:
+            for mkey in _MEDIA_KEYS:
+                for media in raw.get(mkey) or ():
+                    uri = media.get("uri") if isinstance(media, dict) else None
+                    attachments.append(fix(uri) if isinstance(uri, str) else "")
+            sticker = raw.get("sticker")
+            if isinstance(sticker, dict):
+                attachments.append(fix(str(sticker.get("uri", ""))))
+                extra["sticker"] = True
+        share = raw.get("share")
+        if isinstance(share, dict) and share.get("link"):
+            extra["share"] = fix(str(share["link"]))
+        reactions = []
+        for r in raw.get("reactions") or ():
+            if not isinstance(r, dict) or not isinstance(r.get("reaction"), str):
+                continue
+            rts = r.get("timestamp")
+            actor = r.get("actor")
+            reactions.append(Reaction(
+                emoji=fix(r["reaction"]),
+                sender=fix(actor) if isinstance(actor, str) else None,
+                timestamp=datetime.fromtimestamp(rts, tz=UTC)
+                if isinstance(rts, int) and not isinstance(rts, bool) and rts > 0 else None,
+            ))
+        mtype = raw.get("type")
+        unsent = bool(raw.get("isUnsent") if e2ee else raw.get("is_unsent"))
+        if e2ee and mtype == "placeholder":
+            unsent = True
+            extra["placeholder"] = True
+        kind = "text"
+        if unsent:
+            kind = "deleted"
+        elif mtype == "Call" or "call_duration" in raw:
+            kind = "event"
+            extra["call_duration_s"] = raw.get("call_duration")
+            if raw.get("missed"):
+                extra["missed"] = True
+        elif mtype in ("Subscribe", "Unsubscribe"):
+            kind = "event"
+        elif attachments:
+            kind = "attachment"
+            extra["attachments"] = attachments
+        elif not text and "share" in extra:
+            kind = "attachment"
+        if kind == "text" and text:
+            system = _system_kind(text, sender)
+            if system:
+                kind, extra["system"] = system
+        if kind == "text" and not text:
+            if raw.get("is_geoblocked_for_viewer"):
+                kind = "deleted"
+                extra["geoblocked"] = True
+            else:
+                report.skip(line, "message with no text and no attachment", sender)
+                return None
+        if kind == "deleted":
+            report.details["unsent"] = report.details.get("unsent", 0) + 1
+        if attachments and kind != "attachment":
+            extra["attachments"] = attachments
+        if not tf.e2ee and tf.section and tf.section != "inbox":
+            extra["section"] = tf.section
+        if not sender and kind != "event":
+            report.flag(line, "message without a sender", text)
+        return Message(
+            conversation_id=cid,
+            message_id="",
+            sender=sender,
+            timestamp=timestamp,
+            text=text,
+            kind=kind,
+            reactions=tuple(reactions),
+            source=Source(format=fmt, path=tf.member.label, line=line, time_basis="instant"),
+            extra=extra,
+        )
+
+
+def _with_id(message: Message, mid: str) -> Message:
+    return Message(
+        conversation_id=message.conversation_id, message_id=mid, sender=message.sender,
+        timestamp=message.timestamp, text=message.text, kind=message.kind,
+        reply_to=message.reply_to, reactions=message.reactions, edited=message.edited,
+        source=message.source, extra=message.extra,
+    )
+
+
+def _shallow_json(source: Input, limit: int = 400) -> list[Member]:
+    """JSON files at most two folders deep (for sniffing a folder without walking all of it)."""
+    assert source.path is not None
+    out: list[Member] = []
+    root = source.path
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack and len(out) < limit:
+        folder, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                if depth < 2 and entry.name.lower() not in _MEDIA_DIRS:
+                    stack.append((Path(entry.path), depth + 1))
+            elif entry.name.lower().endswith(".json"):
+                full = Path(entry.path)
+                out.append(Member(str(full), full.relative_to(root).as_posix(),
+                                  lambda full=full: open(full, "rb")))  # noqa: SIM115
+    return out
+
+
+@register
+class InstagramReader(MessengerReader):
+    name = "instagram"
+    key = "heard.reader.instagram.v1"
+    description = "Instagram 'Download your information' JSON messages (file, folder or zip)"
+    app = "Instagram"
+
+    def _score(self, instagram: bool) -> float:
+        return 0.96 if instagram else 0.0
+

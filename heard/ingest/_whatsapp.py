@@ -1,0 +1,795 @@
+"""WhatsApp "Export chat": the ``.txt`` (Android and iOS, any locale) or the ``.zip`` around it.
+
+A message starts with a header (``1/4/23, 7:02 PM - Sam: text`` on Android, ``[04.01.23,
+19:02:11] Sam: text`` on iOS); every line up to the next header continues its body. The reader
+makes two streaming passes over the text:
+
+1. a scan of the headers only, which learns the file's header shape, counts authors and keeps
+   the sequence of distinct dates, from which the day/month order is inferred
+   (:func:`infer_date_order`);
+2. the parse proper, which yields one :class:`~heard.model.Message` per header.
+
+Memory stays bounded whatever the file size: nothing but one message, a few counters and the
+list of distinct dates is held.
+
+Choices worth knowing (they are also in the import report):
+
+* System notices are ``kind="event"`` with an empty sender, even when iOS writes a participant's
+  name before them; that name is kept in ``extra["attributed_to"]``. Calls are events too, with
+  the caller as sender (who called is information; a call is not something typed).
+* Media placeholders and attachment lines are ``kind="attachment"``; their text is kept verbatim,
+  including an Android caption on the following lines.
+* Deletion markers are ``kind="deleted"``.
+* The edit marker (``<This message was edited>`` and its translations) is removed from the end of
+  the text and recorded as ``edited=True``: it is WhatsApp's annotation, not what the person
+  wrote. Everything else in a body is kept verbatim; only line endings are normalized.
+* Times are the exporting phone's wall clock: they are placed in ``--tz`` and recorded as
+  ``time_basis="wall_clock"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from typing import IO, Any
+
+from heard.errors import DataFileError, ExportFormatError, HeardError, OptionError
+from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._text import check_text, iter_lines, normalize_spaces, strip_marks
+from heard.ingest._time import place_wall_clock
+from heard.model import Message, Source
+
+__all__ = ["DateOrder", "WhatsAppReader", "infer_date_order", "parse_header"]
+
+#: WhatsApp stops an export without media at this many messages (fewer with media).
+EXPORT_CAP = 40_000
+EXPORT_CAP_MEDIA = 10_000
+
+_MARKS = "\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_MARK_RX = re.compile(f"[{_MARKS}]")
+_SPACE = "[ \u00a0\u202f\u2009]"
+
+
+@cache
+def _data() -> dict[str, Any]:
+    path = resources.files("heard.ingest") / "data" / "whatsapp_patterns.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataFileError.from_code("E051", file="whatsapp_patterns.json", detail=exc) from exc
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _ampm_regex(words: Sequence[str]) -> str:
+    # "p. m." is written with a plain, no-break or narrow space depending on the phone.
+    return "|".join(re.escape(w).replace(r"\ ", _SPACE + "?")
+                    for w in sorted(words, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    header: re.Pattern[str]
+    author: re.Pattern[str]
+    system_strict: re.Pattern[str]
+    system_loose: re.Pattern[str]
+    calls: re.Pattern[str]
+    deleted: frozenset[str]
+    media: frozenset[str]
+    attached: re.Pattern[str]
+    file_attached: re.Pattern[str]
+    edited: re.Pattern[str]
+    poll: tuple[str, ...]
+    location: tuple[str, ...]
+    pm: frozenset[str]
+    file_names: tuple[str, ...]
+
+
+@cache
+def _patterns() -> _Patterns:
+    d = _data()
+    words = _alternation(d["header_words"])
+    ampm = _ampm_regex([*d["am"], *d["pm"]])
+    header = re.compile(
+        rf"^[{_MARKS}]*(?P<br>\[)?[{_MARKS}]*"
+        r"(?P<d1>\d{1,4})(?P<sep>[./-])(?P<sp1> ?)(?P<d2>\d{1,2})(?P=sep)(?P=sp1)(?P<d3>\d{1,4})"
+        r"(?P<dot>\.?)(?P<comma>,?)"
+        rf"{_SPACE}+(?:(?P<word>{words}){_SPACE}+)?"
+        r"(?P<h>\d{1,2})(?P<tsep>[:.])(?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
+        rf"(?:{_SPACE}?(?P<ampm>{ampm}))?[{_MARKS}]*"
+        rf"(?(br)\]{_SPACE}?|(?P<term>{_SPACE}[-–]{_SPACE}|:{_SPACE}|{_SPACE}))"
+    )
+    author = re.compile(rf"(?P<author>[^:\n]{{1,100}}?):(?:{_SPACE}|$)")
+
+    def compiled(key: str, *, strict: bool | None = None) -> re.Pattern[str]:
+        # One alternation per table: a single match call per message instead of dozens.
+        return re.compile("|".join(f"(?:{e['re']})" for e in d[key]
+                                   if strict is None or bool(e.get("strict")) == strict))
+
+    edited = re.compile(rf"[\s{_MARKS}]*(?:{_alternation(d['edited_markers'])})[{_MARKS}]*$")
+    attached = re.compile(rf"<(?:{_alternation(d['attached_tags'])}){_SPACE}?:{_SPACE}?[^<>]+>")
+    file_attached = re.compile(rf"^\S.* \((?:{_alternation(d['file_attached'])})\)$")
+    return _Patterns(
+        header=header,
+        author=author,
+        system_strict=compiled("system", strict=True),
+        system_loose=compiled("system", strict=False),
+        calls=compiled("calls"),
+        deleted=frozenset(d["deleted"]),
+        media=frozenset(d["media_omitted"]),
+        attached=attached,
+        file_attached=file_attached,
+        edited=edited,
+        poll=tuple(d["poll"]),
+        location=tuple(d["location"]),
+        pm=frozenset(normalize_spaces(w).replace(" ", "") for w in d["pm"]),
+        file_names=tuple(d["file_name_prefixes"]),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# headers
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The parts of one header line, as written (dates are not yet ordered)."""
+
+    d1: str
+    d2: str
+    d3: str
+    hour: int
+    minute: int
+    second: int
+    pm: bool | None
+    signature: tuple[Any, ...]
+    rest: str
+    ios: bool
+
+    @property
+    def date_key(self) -> tuple[str, str, str]:
+        return self.d1, self.d2, self.d3
+
+
+def parse_header(line: str) -> Header | None:
+    """The header of ``line`` when it starts a WhatsApp message, else None.
+
+    Only the header span is normalized (format marks dropped, special spaces read as spaces);
+    ``rest`` is the verbatim remainder of the line.
+    """
+    if not line:
+        return None
+    first = line[0]
+    if not (first.isdigit() or first == "[" or first in "\u200e\u200f\ufeff\u202a\u202b\u202c"
+            "\u202d\u202e\u2066\u2067\u2068\u2069"):
+        return None
+    pat = _patterns()
+    m = pat.header.match(line)
+    if m is None:
+        return None
+    br, d1, d2, d3, h, tsep, mi, sec, ampm, term, sep, word = m.group(
+        "br", "d1", "d2", "d3", "h", "tsep", "mi", "s", "ampm", "term", "sep", "word")
+    pm = None
+    style = ""
+    if ampm:
+        pm = normalize_spaces(ampm).replace(" ", "") in pat.pm
+        # AM and PM must share a signature, so only the token's style is kept: "A" for AM/PM,
+        # "a" for am/pm, "." for dotted forms such as "p. m.", "" for a 24-hour clock.
+        style = "." if "." in ampm else ("A" if ampm.isupper() else "a")
+    if br:
+        term_kind = "]"
+    elif term and ("-" in term or "–" in term):
+        term_kind = "-"
+    else:
+        term_kind = ":" if term and ":" in term else " "
+    return Header(d1, d2, d3, int(h), int(mi), int(sec or 0), pm,
+                  (term_kind, sep, bool(sec), style, tsep, word or ""),
+                  line[m.end():], bool(br))
+
+
+# --------------------------------------------------------------------------------------------
+# day/month order
+
+
+@dataclass(slots=True)
+class DateOrder:
+    """The inferred order of a file's date fields, how sure heard is, and why."""
+
+    order: str
+    confidence: float
+    votes: dict[str, Any] = field(default_factory=dict)
+    decisive: bool = False
+
+
+def _valid(y: int, m: int, d: int) -> bool:
+    if not (1 <= m <= 12 and 1 <= d <= 31):
+        return False
+    try:
+        datetime(y, m, d)
+    except ValueError:
+        return False
+    return True
+
+
+def _year(raw: str) -> int:
+    y = int(raw)
+    return y + 2000 if len(raw) <= 2 else y
+
+
+def ordered_date(key: tuple[str, str, str], order: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of a raw date under ``order``; None when that date cannot exist."""
+    a, b, c = key
+    if order == "YMD":
+        y, m, d = _year(a), int(b), int(c)
+    elif order == "DMY":
+        y, m, d = _year(c), int(b), int(a)
+    else:
+        y, m, d = _year(c), int(a), int(b)
+    return (y, m, d) if _valid(y, m, d) else None
+
+
+def infer_date_order(
+    dates: Sequence[tuple[str, str, str]], *, signature: tuple[Any, ...] = ()
+) -> DateOrder:
+    """Infer day/month order from a file's distinct dates, in file order.
+
+    Voters: a field over 12 (decisive); dates that would go backwards in time (a chat export is
+    chronological); which field changes more often (the day does); and locale hints from the
+    header shape (dots and words such as ``à``/``klo`` are day-first, AM/PM with slashes leans
+    month-first). The result's ``confidence`` is in [0.5, 1].
+    """
+    if not dates:
+        return DateOrder("DMY", 0.5, {"dates": 0})
+    if all(len(a) == 4 for a, _, _ in dates):
+        return DateOrder("YMD", 1.0, {"four_digit_year_first": True}, decisive=True)
+    big1 = sum(1 for a, _, _ in dates if 12 < int(a) <= 31)
+    big2 = sum(1 for _, b, _ in dates if 12 < int(b) <= 31)
+    votes: dict[str, Any] = {"dates": len(dates), "day_first_over_12": big1,
+                             "day_second_over_12": big2}
+    if big1 or big2:
+        order = "DMY" if big1 >= big2 else "MDY"
+        minority, total = min(big1, big2), big1 + big2
+        return DateOrder(order, round(1.0 - minority / total, 3), votes, decisive=True)
+
+    logodds = 0.0
+    decreasing = {}
+    for order in ("DMY", "MDY"):
+        prev = None
+        n = 0
+        for key in dates:
+            cur = ordered_date(key, order)
+            if cur is None:
+                continue
+            if prev is not None and cur < prev:
+                n += 1
+            prev = cur
+        decreasing[order] = n
+    votes["backwards_if_DMY"] = decreasing["DMY"]
+    votes["backwards_if_MDY"] = decreasing["MDY"]
+    logodds += max(-6.0, min(6.0, 1.5 * (decreasing["MDY"] - decreasing["DMY"])))
+
+    changes1 = sum(1 for p, q in pairwise(dates) if p[0] != q[0])
+    changes2 = sum(1 for p, q in pairwise(dates) if p[1] != q[1])
+    votes["changes_first"] = changes1
+    votes["changes_second"] = changes2
+    logodds += max(-3.0, min(3.0, 0.5 * (changes1 - changes2)))
+
+    hint = 0.0
+    if signature:
+        _, sep, _, ampm_style, _, word = signature[:6]
+        comma = signature[6] if len(signature) > 6 else True
+        if sep == "." or word:
+            hint += 3.0
+        elif sep == "-":
+            hint += 1.0
+        elif ampm_style == "A" and sep == "/":
+            hint -= 1.0  # en-US writes AM/PM with month first
+        elif ampm_style in ("a", "."):
+            hint += 1.0  # en-GB/IN/AU "pm" and Spanish "p. m." put the day first
+        elif sep == "/" and not comma:
+            hint += 1.0
+    votes["locale_hint"] = hint
+    logodds += hint
+    p = 1.0 / (1.0 + math.exp(-logodds))
+    order = "DMY" if p >= 0.5 else "MDY"
+    return DateOrder(order, round(max(p, 1.0 - p), 3), votes)
+
+
+# --------------------------------------------------------------------------------------------
+# sources: a plain file, a zip member, a file inside a folder
+
+
+class _MemberInput(Input):
+    """A text file inside a zip archive, read as a stream (never extracted)."""
+
+    def __init__(self, archive: Input, member: str) -> None:
+        super().__init__(None, name=f"{archive.name}:{member}")
+        self.archive = archive
+        self.member = member
+
+    @property
+    def stem(self) -> str:
+        return self.archive.stem
+
+    def open_binary(self) -> IO[bytes]:
+        zf = self.archive.zip()
+        try:
+            return _MemberStream(zf, zf.open(self.member), self.archive.name, self.member)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            zf.close()
+            raise ExportFormatError.from_code("E026", path=self.archive.name,
+                                              detail=exc) from exc
+
+
+class _MemberStream:
+    """A zip member's byte stream that closes its archive too."""
+
+    def __init__(self, zf: zipfile.ZipFile, raw: IO[bytes], archive: str, member: str) -> None:
+        self._zf, self._raw = zf, raw
+        self._archive, self._member = archive, member
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._raw.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise ExportFormatError.from_code("E103", path=self._archive, member=self._member,
+                                              line=1, detail=exc) from exc
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._raw)
+
+    def __enter__(self) -> _MemberStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._raw.close()
+        self._zf.close()
+
+
+_CHAT_TXT = re.compile(r"(?:^|/)(?:_chat\.txt|WhatsApp[^/]*\.txt|[^/]*WhatsApp[^/]*\.txt)$",
+                       re.IGNORECASE)
+
+
+def _pick_member(names: Sequence[str]) -> str | None:
+    texts = [n for n in names if n.lower().endswith(".txt") and not n.endswith("/")
+             and "__MACOSX" not in n]
+    for name in texts:
+        if name.rsplit("/", 1)[-1] == "_chat.txt":
+            return name
+    named = [n for n in texts if _CHAT_TXT.search(n)]
+    if named:
+        return named[0]
+    return texts[0] if len(texts) == 1 else None
+
+
+def _chat_source(source: Input) -> tuple[Input, dict[str, Any]]:
+    """The text file that holds the chat, plus facts about its container."""
+    info: dict[str, Any] = {}
+    if source.is_dir:
+        assert source.path is not None
+        candidates = sorted(p for p in source.path.iterdir() if p.suffix.lower() == ".txt")
+        picked = _pick_member([p.name for p in candidates])
+        if picked is None:
+            raise ExportFormatError.from_code(
+                "E102", path=source.name,
+                members=", ".join(p.name for p in candidates[:6]) or "no .txt files")
+        info["container"] = "folder"
+        info["media_files"] = sum(1 for p in source.path.iterdir()
+                                  if p.is_file() and p.suffix.lower() != ".txt")
+        return Input(source.path / picked, name=str(source.path / picked)), info
+    if source.is_zip:
+        with source.zip() as zf:
+            names = zf.namelist()
+        picked = _pick_member(names)
+        if picked is None:
+            raise ExportFormatError.from_code(
+                "E102", path=source.name, members=", ".join(names[:6]) or "an empty archive")
+        info["container"] = "zip"
+        info["media_files"] = sum(1 for n in names if n != picked and not n.endswith("/"))
+        return _MemberInput(source, picked), info
+    return source, info
+
+
+def chat_partner_from_name(name: str) -> str | None:
+    """The other person's name from ``WhatsApp Chat with NAME.txt`` and its translations."""
+    stem = Path(name.replace("\\", "/")).name
+    for suffix in (".txt", ".zip"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+    for prefix in _patterns().file_names:
+        if stem.lower().startswith(prefix.lower()):
+            partner = stem[len(prefix):].strip()
+            # Several exports of one chat get " (1)", " (2)" appended by the file system.
+            partner = re.sub(r"\s*\(\d+\)$", "", partner)
+            return partner or None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# body classification
+
+
+def _lead_marked(text: str) -> bool:
+    return bool(text) and text[0] in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff"
+
+
+def classify(body: str, *, authorless: bool) -> tuple[str, str | None]:
+    """``(kind, subtype)`` of a message body.
+
+    ``authorless`` is True when WhatsApp itself marks the line as not typed: an Android line
+    without an author, or an iOS body that begins with a format mark.
+    """
+    p = _patterns()
+    first = body.split("\n", 1)[0]
+    marked = _MARK_RX.search(body) is not None
+    clean = (strip_marks(first) if marked else first).strip()
+    whole = (strip_marks(body) if marked else body).strip()
+    if whole in p.deleted:
+        return "deleted", None
+    if len(clean) <= 80 and p.calls.match(clean) and (authorless or len(clean) <= 40):
+        return "event", "call"
+    if p.system_strict.match(clean):
+        return "event", "system"
+    if authorless and p.system_loose.match(clean):
+        return "event", "system"
+    if whole in p.media:
+        return "attachment", "media_omitted"
+    if p.attached.search(first) or p.file_attached.match(clean):
+        return "attachment", "file"
+    if clean.startswith(p.location):
+        return "attachment", "location"
+    if clean.startswith(p.poll):
+        return "text", "poll"
+    if not whole and "\n" not in body.strip("\n"):
+        return "attachment", "view_once"
+    if authorless:
+        return "event", "system"
+    return "text", None
+
+
+# --------------------------------------------------------------------------------------------
+# the reader
+
+
+_DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+
+@dataclass(slots=True)
+class _Scan:
+    headers: int = 0
+    signatures: Counter = field(default_factory=Counter)
+    dates: list[tuple[str, str, str]] = field(default_factory=list)
+    authors: Counter = field(default_factory=Counter)
+    ios: int = 0
+    first_line: tuple[int, str] | None = None
+    commas: Counter = field(default_factory=Counter)
+
+
+def _read_guard(source: Input, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """Turn a damaged zip member into a one-line error naming the place."""
+    last = 0
+    try:
+        for lineno, text in lines:
+            last = lineno
+            yield lineno, text
+    except HeardError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        if isinstance(source, _MemberInput):
+            raise ExportFormatError.from_code(
+                "E103", path=source.archive.name, member=source.member, line=last + 1,
+                detail=exc) from exc
+        raise ExportFormatError.from_code("E026", path=source.name, detail=exc) from exc
+
+
+@register
+class WhatsAppReader(Reader):
+    name = "whatsapp"
+    key = "heard.reader.whatsapp.v1"
+    description = "WhatsApp 'Export chat' (.txt or .zip; Android and iOS, any locale)"
+
+    # -- detection --------------------------------------------------------------------------
+
+    def sniff(self, source: Input) -> float:
+        named = chat_partner_from_name(source.name) is not None
+        try:
+            if source.is_dir:
+                assert source.path is not None
+                names = [p.name for p in source.path.iterdir() if p.suffix.lower() == ".txt"]
+                picked = _pick_member(names)
+                if picked is None:
+                    return 0.0
+                inner = Input(source.path / picked, name=picked)
+                return self._sniff_text(inner.head, named=True)
+            if source.is_zip:
+                with source.zip() as zf:
+                    names = zf.namelist()
+                    picked = _pick_member(names)
+                    if picked is None:
+                        return 0.0
+                    with zf.open(picked) as f:
+                        head = f.read(16 * 1024)
+                return self._sniff_text(head, named=True)
+        except (HeardError, OSError, zipfile.BadZipFile, zlib.error, EOFError):
+            return 0.0
+        return self._sniff_text(source.head, named=named)
+
+    @staticmethod
+    def _sniff_text(head: bytes, *, named: bool) -> float:
+        text = head.decode("utf-8", "replace").lstrip("\ufeff")
+        lines = [ln for ln in text.splitlines()[:60] if ln.strip()]
+        if not lines:
+            return 0.0
+        headers = [h for h in (parse_header(ln) for ln in lines) if h is not None]
+        if not headers:
+            return 0.0
+        top, count = Counter(h.signature for h in headers).most_common(1)[0]
+        term, sep, seconds, ampm_style, _tsep, word = top
+        if term == "]" and not seconds:
+            # iOS always writes seconds; "[date time] Name:" without them is a transcript.
+            return 0.35 if named else 0.0
+        generic = (sep == "-" and not word and not ampm_style and headers[0].d1.isdigit()
+                   and len(headers[0].d1) == 4 and term != "]")
+        first_is_header = parse_header(lines[0]) is not None
+        if named:
+            return 0.97
+        if generic:
+            # ``2024-03-02 21:14 - Sam: hi`` is as much a plain transcript as a WhatsApp chat.
+            return 0.5
+        if first_is_header and count >= 1:
+            return 0.95
+        return 0.9 if count >= 3 else 0.4
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def read(self, source: Input, options: ReadOptions, report: ImportReport) -> Iterator[Message]:
+        chat, info = _chat_source(source)
+        check_text(chat)
+        report.details.update(info)
+        inner = chat.member if isinstance(chat, _MemberInput) else chat.name
+        partner = chat_partner_from_name(inner) or chat_partner_from_name(source.name)
+        if partner:
+            report.details["chat_with"] = partner
+        if options.date_order and options.date_order.upper() not in _DATE_ORDERS:
+            raise OptionError.from_code("E104", value=options.date_order)
+
+        scan = self._scan(chat, options)
+        if scan.headers == 0:
+            line, excerpt = scan.first_line or (1, "")
+            raise ExportFormatError.from_code("E101", path=chat.name, line=line,
+                                              excerpt=excerpt[:60])
+        accepted = self._accepted_signatures(scan)
+        top = scan.signatures.most_common(1)[0][0]
+        comma_share = scan.commas[True] / max(1, scan.headers)
+        order = self._date_order(chat, scan, (*top, comma_share >= 0.5), options, report)
+        variant = "ios" if scan.ios * 2 >= scan.headers else "android"
+        report.details["whatsapp_variant"] = variant
+        report.details["header_lines"] = scan.headers
+        self._warn_cap(scan.headers, info, report)
+        if options.tz is None:
+            report.warn("WhatsApp records the phone's local clock time without a zone; times "
+                        "were placed in UTC. Pass --tz (for example Europe/Berlin) to place them "
+                        "in your zone.")
+        yield from self._parse(chat, options, report, order, accepted, source)
+
+    def _scan(self, chat: Input, options: ReadOptions) -> _Scan:
+        scan = _Scan()
+        last_date: tuple[str, str, str] | None = None
+        for lineno, text in _read_guard(chat, iter_lines(chat, options.encoding)):
+            if scan.first_line is None and text.strip():
+                scan.first_line = (lineno, text)
+            h = parse_header(text)
+            if h is None:
+                continue
+            scan.headers += 1
+            scan.signatures[h.signature] += 1
+            scan.commas[bool(re.search(r"\d,", text[:40]))] += 1
+            if h.ios:
+                scan.ios += 1
+            if h.date_key != last_date:
+                scan.dates.append(h.date_key)
+                last_date = h.date_key
+            m = _patterns().author.match(h.rest)
+            if m and len(scan.authors) < 10_000:
+                scan.authors[_clean_author(m.group("author"))] += 1
+        return scan
+
+    @staticmethod
+    def _accepted_signatures(scan: _Scan) -> set[tuple[Any, ...]]:
+        """Header shapes that really start messages; a lone odd one is pasted text."""
+        top = scan.signatures.most_common(1)[0][1]
+        return {sig for sig, n in scan.signatures.items()
+                if n == top or n >= max(2, 0.1 * scan.headers)}
+
+    @staticmethod
+    def _date_order(chat: Input, scan: _Scan, signature: tuple[Any, ...],
+                    options: ReadOptions, report: ImportReport) -> str:
+        inferred = infer_date_order(scan.dates, signature=signature)
+        if options.date_order:
+            order = options.date_order.upper()
+            report.details["date_order"] = order
+            report.details["date_order_source"] = "--date-order"
+            if inferred.decisive and inferred.order != order and inferred.confidence >= 0.9:
+                report.warn(f"--date-order {order} contradicts the dates in the file, which read "
+                            f"as {inferred.order}; dates impossible as {order} are kept as text "
+                            "of the message before them and listed as suspicious")
+            return order
+        report.details["date_order"] = inferred.order
+        report.details["date_order_confidence"] = inferred.confidence
+        report.details["date_order_votes"] = inferred.votes
+        report.details["date_order_source"] = "inferred"
+        example = "/".join(scan.dates[0]) if scan.dates else "?"
+        if inferred.confidence < 0.6:
+            detail = (f"{len(scan.dates)} distinct date(s), none with a day over 12, and no "
+                      "other clue decides")
+            raise ExportFormatError.from_code("E100", path=chat.name, example=example,
+                                              detail=detail)
+        if inferred.confidence < 0.9:
+            report.warn(f"the day/month order is uncertain: dates were read as {inferred.order} "
+                        f"(confidence {inferred.confidence:.2f}); if that is wrong, import again "
+                        f"with --date-order {'MDY' if inferred.order == 'DMY' else 'DMY'}")
+        return inferred.order
+
+    @staticmethod
+    def _warn_cap(headers: int, info: dict[str, Any], report: ImportReport) -> None:
+        media = info.get("media_files", 0) > 0
+        for cap in (EXPORT_CAP, EXPORT_CAP_MEDIA) if media else (EXPORT_CAP,):
+            if cap - cap // 100 <= headers <= cap:
+                report.warn(
+                    f"this export holds {headers:,} messages, at WhatsApp's export limit of "
+                    f"{cap:,}{' with media' if cap == EXPORT_CAP_MEDIA else ''}: older messages "
+                    "are probably missing, and the analysis covers only the date range shown")
+                report.details["export_cap"] = cap
+                return
+
+    def _parse(self, chat: Input, options: ReadOptions, report: ImportReport, order: str,
+               accepted: set[tuple[Any, ...]], original: Input) -> Iterator[Message]:
+        cid = options.conversation_id or original.stem
+        path = chat.name
+        current: _Pending | None = None
+        cache: dict[tuple[str, str, str], tuple[int, int, int] | None] = {}
+        limit = options.max_chars
+        for lineno, text in _read_guard(chat, iter_lines(chat, options.encoding)):
+            h = parse_header(text)
+            if h is not None:
+                ymd = cache.get(h.date_key, ...)
+                if ymd is ...:
+                    ymd = ordered_date(h.date_key, order)
+                    if len(cache) > 100_000:
+                        cache.clear()
+                    cache[h.date_key] = ymd
+                hour = h.hour
+                if h.pm is not None:
+                    hour = (hour % 12) + (12 if h.pm else 0) if hour <= 12 else 99
+                why = None
+                if h.signature not in accepted:
+                    why = "shaped like a message header, but not like this file's headers"
+                elif ymd is None:
+                    why = f"shaped like a message header, but its date is impossible as {order}"
+                elif hour > 23 or h.minute > 59 or h.second > 59:
+                    why = "shaped like a message header, but its time is impossible"
+                if why is not None:
+                    if current is None:
+                        report.skip(lineno, why, text)
+                    else:
+                        report.flag(lineno, why + "; read as part of the message before", text)
+                        current.add(text, limit)
+                    continue
+                if current is not None:
+                    yield current.emit(cid, path, report)
+                assert ymd is not None
+                naive = datetime(ymd[0], ymd[1], ymd[2], hour, h.minute, h.second)
+                stamp, basis, tz = place_wall_clock(naive, options.tz)
+                current = _Pending(lineno, stamp, basis, tz, h)
+                continue
+            if current is None:
+                if text.strip():
+                    report.skip(lineno, "text before the first WhatsApp message line", text)
+                continue
+            current.add(text, limit)
+        if current is not None:
+            yield current.emit(cid, path, report)
+
+
+def _clean_author(raw: str) -> str:
+    if raw.isascii():
+        return raw.strip()
+    name = normalize_spaces(strip_marks(raw)).strip()
+    if name.startswith("~"):
+        name = name[1:].strip()
+    return name
+
+
+class _Pending:
+    """The message being collected: its header and the body lines seen so far."""
+
+    __slots__ = ("basis", "header", "length", "line", "parts", "stamp", "tz")
+
+    def __init__(self, line: int, stamp: datetime, basis: str, tz: str, header: Header) -> None:
+        self.line = line
+        self.stamp = stamp
+        self.basis = basis
+        self.tz = tz
+        self.header = header
+        self.parts = [header.rest]
+        self.length = len(header.rest)
+
+    def add(self, text: str, limit: int) -> None:
+        # Past the limit the message will be skipped (and reported) anyway: stop holding text.
+        if self.length <= limit:
+            self.parts.append(text)
+            self.length += len(text) + 1
+
+    def emit(self, cid: str, path: str, report: ImportReport) -> Message:
+        parts = self.parts
+        while len(parts) > 1 and not parts[-1].strip():
+            parts.pop()
+        rest = "\n".join(parts)
+        h = self.header
+        pat = _patterns()
+        sender = ""
+        body = rest
+        m = pat.author.match(rest)
+        if h.ios:
+            if m:
+                sender, body = _clean_author(m.group("author")), rest[m.end():]
+            authorless = _lead_marked(body)
+        else:
+            authorless = True
+            if m:
+                candidate = m.group("author")
+                if not pat.system_loose.match(strip_marks(candidate)):
+                    sender, body = _clean_author(candidate), rest[m.end():]
+                    authorless = False
+        kind, subtype = classify(body, authorless=authorless)
+        edited = False
+        if kind in ("text", "attachment"):
+            em = pat.edited.search(body)
+            if em:
+                body, edited = body[: em.start()], True
+        extra: dict[str, Any] = {}
+        if subtype:
+            extra["subtype"] = subtype
+        if kind == "event" and subtype != "call":
+            if sender:
+                extra["attributed_to"] = sender
+            sender = ""
+            if h.ios and subtype == "system" and not _matches_table(body):
+                report.flag(self.line, "iOS line WhatsApp marks as not typed (leading U+200E), "
+                            "with unknown wording; kept as a system event", body)
+        elif kind != "event" and sender and len(sender) > 60:
+            report.flag(self.line, "unusually long sender name; is this a system notice?", rest)
+        return Message(
+            conversation_id=cid,
+            message_id=f"{cid}-{self.line}",
+            sender=sender,
+            timestamp=self.stamp,
+            text=body,
+            kind=kind,
+            edited=edited,
+            source=Source(format="whatsapp", path=path, line=self.line,
+                          time_basis=self.basis, tz=self.tz),
+            extra=extra,
+        )
+
+
+def _matches_table(body: str) -> bool:
+    clean = strip_marks(body.split("\n", 1)[0]).strip()
+    p = _patterns()
+    return bool(p.system_strict.match(clean) or p.system_loose.match(clean))
