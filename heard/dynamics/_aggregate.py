@@ -1,0 +1,198 @@
+"""``fit_dynamics``: every dynamics analysis of a corpus in one call, with one JSON shape.
+
+``to_dict()`` has exactly four keys: ``long_arc`` (crisis-intervention models per sender ×
+family), ``sequential`` (the loop's transition tests), ``gottman_murray`` (the turn-level
+model) and ``trends`` (is each family rising or falling over the months, per sender).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from heard.dynamics._gottman import fit_gottman_murray
+from heard.dynamics._longarc import LongArcModel, LongArcResult
+from heard.dynamics._nbglm import TrendResult, trend_test
+from heard.dynamics._sequential import sequential_analysis
+from heard.dynamics._series import WeeklySeries, build_series
+from heard.dynamics._simulate import SoftenResponse, simulate
+from heard.dynamics._turns import build_turns
+from heard.errors import ConvergenceWarning, E, HeardError, OptionError
+from heard.model import Corpus, Message
+
+__all__ = ["LONG_ARC_FAMILIES", "DynamicsResult", "fit_dynamics"]
+
+#: Families modelled over the months. ``arc`` holds the crisis and promise markers themselves
+#: (modelling them against crises would be circular); ``safety`` is never a trend to model.
+LONG_ARC_FAMILIES: tuple[str, ...] = ("reach", "attack", "defend", "overfunction", "harden",
+                                      "hold")
+
+
+@dataclass(frozen=True, eq=False)
+class DynamicsResult:
+    """Results of :func:`fit_dynamics`; ``to_dict()`` is the ``dynamics`` part of the JSON."""
+
+    series: WeeklySeries
+    long_arc: dict[str, dict[str, LongArcResult]]
+    trends: dict[str, dict[str, TrendResult]]
+    reaching_partner: str | None
+    shifts: dict[str, str]
+    sequential: Any = None
+    gottman_murray: Any = None
+    #: What-if runs of the turn-level model: (label, SimulationResult) pairs.
+    simulation: tuple[tuple[str, Any], ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.series
+        return {
+            "long_arc": {
+                "bin": s.bin_label,
+                "crises": [e.day.isoformat() for e in s.crises],
+                "promises": [e.day.isoformat() for e in s.promises],
+                "crisis_events": [e.to_dict() for e in s.crises],
+                "promise_events": [e.to_dict() for e in s.promises],
+                "families": list(LONG_ARC_FAMILIES),
+                "partners": {who: {f: r.to_dict() for f, r in fams.items()}
+                             for who, fams in self.long_arc.items()},
+                "notes": list(self.notes) + list(s.notes),
+            },
+            "sequential": _part_dict(self.sequential),
+            "gottman_murray": _part_dict(self.gottman_murray),
+            "trends": {
+                "bin": s.bin_label,
+                "reaching_partner": self.reaching_partner,
+                "partners": {who: {f: t.to_dict() for f, t in fams.items()}
+                             for who, fams in self.trends.items()},
+                "verdicts": dict(self.shifts),
+            },
+        }
+
+    def summary(self) -> str:
+        lines = [f"Long arc ({len(self.series.crises)} crises, {self.series.n_bins} "
+                 f"{self.series.bin_label} bins):"]
+        for fams in self.long_arc.values():
+            lines.extend(f"  {r.verdict}" for r in fams.values()
+                         if r.model != "insufficient_data")
+        if all(r.model == "insufficient_data" for f in self.long_arc.values()
+               for r in f.values()):
+            lines.append("  not enough data (at least 2 crises and 8 weeks after the first)")
+        lines.append("Trends:")
+        lines.extend(f"  {v}" for v in self.shifts.values())
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+def _part_dict(part: Any) -> dict[str, Any]:
+    if part is None:
+        return {"status": "insufficient_data"}
+    return part.to_dict()
+
+
+def _shift_verdict(who: str, trends: dict[str, TrendResult]) -> str:
+    of, hd = trends.get("overfunction"), trends.get("harden")
+    if of is None or hd is None or "insufficient_data" in (of.status, hd.status):
+        return f"Not enough data to tell whether {who}'s over-functioning gave way to hardening."
+    falling, rising = of.direction == "falling", hd.direction == "rising"
+    if falling and rising:
+        return (f"Over-functioning giving way to hardening in {who}'s messages: over-functioning "
+                f"fell about {(1 - of.rate_ratio_per_month) * 100:.1f}% a month (p = "
+                f"{of.p_value:.2g}) while hardening rose about "
+                f"{(hd.rate_ratio_per_month - 1) * 100:.1f}% a month (p = {hd.p_value:.2g}).")
+    parts = [f"over-functioning {of.direction} (p = {of.p_value:.2g})",
+             f"hardening {hd.direction} (p = {hd.p_value:.2g})"]
+    return f"No shift from over-functioning to hardening in {who}'s messages: " + \
+        ", ".join(parts) + "."
+
+
+def _guarded(func: Any, notes: list[str], *args: Any, **kwargs: Any) -> Any:
+    """Run one of the turn-level analyses; a data problem (HeardError) becomes a note."""
+    try:
+        return func(*args, **kwargs)
+    except HeardError as exc:
+        notes.append(f"{func.__name__}: {exc}")
+        return None
+
+
+def _what_if(gm: Any, notes: list[str], seed: int) -> tuple[tuple[str, Any], ...]:
+    """As fitted, and with each partner's response to the other's negativity halved."""
+    overall = getattr(gm, "overall", None)
+    if overall is None:
+        return ()
+    runs = [("as fitted", _guarded(simulate, notes, overall, None, seed=seed))]
+    for who in overall.names:
+        runs.append((f"{who}'s response to negativity halved",
+                     _guarded(simulate, notes, overall, SoftenResponse(who, 0.5), seed=seed)))
+    return tuple((label, r) for label, r in runs if r is not None)
+
+
+def fit_dynamics(corpus: Corpus | Iterable[Message], *, n_permutations: int = 1000,
+                 seed: int = 0, bin_days: int = 7,
+                 long_arc: LongArcModel | None = None) -> DynamicsResult:
+    """Fit the long arc, the trends, the loop's sequential tests and the Gottman–Murray model.
+
+    Parameters
+    ----------
+    corpus : Corpus or iterable of Message
+        Coded messages.
+    n_permutations : int
+        Permutations of the sequential tests.
+    seed : int
+        Seed of every random step (permutations, simulation).
+    bin_days : int
+        Bin width of the long-arc series (7 = weeks).
+    long_arc : LongArcModel, optional
+        Settings of the long-arc model (defaults otherwise).
+
+    Returns
+    -------
+    DynamicsResult
+        Never raises on a small corpus: what cannot be estimated is ``insufficient_data``.
+
+    Examples
+    --------
+    >>> from heard.dynamics import CoupleParams, generate_couple
+    >>> msgs = generate_couple(CoupleParams(weeks=3, crisis_weeks=(), seed=2))
+    >>> sorted(fit_dynamics(msgs, n_permutations=10).to_dict())
+    ['gottman_murray', 'long_arc', 'sequential', 'trends']
+    """
+    if not isinstance(n_permutations, int) or n_permutations < 0:
+        raise OptionError(E.E226.format(option="n_permutations", value=n_permutations,
+                                        detail="a whole number >= 0"), code="E226")
+    if not isinstance(corpus, Corpus):
+        corpus = Corpus.from_messages(corpus)
+    model = long_arc or LongArcModel()
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always", ConvergenceWarning)
+        series = build_series(corpus, bin_days=bin_days)
+        crisis_bins = series.crisis_bins()
+        arc: dict[str, dict[str, LongArcResult]] = {}
+        trends: dict[str, dict[str, TrendResult]] = {}
+        for who in series.senders:
+            expo = series.exposure_of(who)
+            arc[who] = {f: model.fit(series.count(who, f), crisis_bins, exposure=expo,
+                                     sender=who, family=f, start=series.start,
+                                     bin_days=bin_days) for f in LONG_ARC_FAMILIES}
+            trends[who] = {f: trend_test(series.count(who, f), expo, sender=who, family=f,
+                                         bin_days=bin_days) for f in LONG_ARC_FAMILIES}
+        turns = build_turns(corpus)
+        seq = _guarded(sequential_analysis, notes, turns, n_permutations=n_permutations,
+                       seed=seed)
+        gm = _guarded(fit_gottman_murray, notes, turns, seed=seed)
+        sims = _what_if(gm, notes, seed)
+    for w in caught:  # convergence trouble becomes notes in the output, once each
+        if issubclass(w.category, ConvergenceWarning):
+            if str(w.message) not in notes:
+                notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    rates = {who: series.count(who, "reach").sum() / max(series.exposure_of(who).sum(), 1)
+             for who in series.senders}
+    reacher = max(rates, key=lambda w: rates[w]) if rates and max(rates.values()) > 0 else None
+    shifts = {who: _shift_verdict(who, trends[who]) for who in series.senders}
+    return DynamicsResult(series, arc, trends, reacher, shifts, seq, gm, sims, tuple(notes))
