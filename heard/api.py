@@ -10,8 +10,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from heard.errors import InputError
 from heard.ingest import Input, ReadOptions, read_export
 from heard.model import Corpus, Message, Step
 
-__all__ = ["analyze", "code", "default_coder", "load"]
+__all__ = ["analyze", "check_given_codes", "code", "default_coder", "load", "what_if"]
 
 
 def load(
@@ -152,3 +153,87 @@ def analyze(
         kwargs["generated_at"] = generated_at
     return Analysis(corpus=corpus, patterns=patterns, safety=safety, dynamics=dyn,
                     coder=coder_name, settings=settings, **kwargs)
+
+
+def what_if(
+    corpus: Corpus,
+    changes: Sequence[Any] = (),
+    *,
+    given_codes: bool = False,
+    n_runs: int = 500,
+    n_turns: int = 40,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Fit the Gottman–Murray model to a couple and simulate it as fitted and after ``changes``.
+
+    Parameters
+    ----------
+    corpus : Corpus
+    changes : sequence of interventions
+        :class:`~heard.dynamics.SoftenResponse`, :class:`~heard.dynamics.AddRepair`,
+        :class:`~heard.dynamics.ShiftSetPoint` (turn level) and at most one
+        :class:`~heard.dynamics.LastingChange` (months after each crisis).
+    given_codes : bool
+        Use the codes on the messages instead of the coder.
+    n_runs, n_turns, seed : int
+        Simulated conversations (a distribution, not one path), their length, the seed.
+
+    Returns
+    -------
+    dict
+        ``status`` ("ok" or "insufficient_data" with a ``reason``), the fitted model, a
+        typical ``opening`` (median scores of a reaching turn and the answer to it), the
+        ``as_fitted`` and ``changed`` simulations, ``months`` for a lasting change, and
+        ``smallest_change``: the smallest repair that carries the typical opening into the
+        positive basin.
+    """
+    from statistics import median
+
+    from heard.dynamics import (
+        LastingChange,
+        build_turns,
+        fit_gottman_murray,
+        score_turn,
+        simulate,
+        simulate_months,
+        smallest_change,
+    )
+
+    if given_codes:
+        check_given_codes(corpus)
+    else:
+        code(corpus)
+    fit = fit_gottman_murray(corpus, seed=seed)
+    result = fit.overall
+    if result is None:
+        return {"status": "insufficient_data",
+                "reason": fit.reason or "too few turns to fit the model"}
+    names = tuple(result.names)
+    # A typical opening of a hard conversation: a turn that reaches (feeling, complaint, bid)
+    # and the other's answer to it, scored as the model scores turns.
+    reach_codes = set(codebook().codes_in("reach"))
+    scores: dict[str, list[float]] = {n: [] for n in names}
+    turns = build_turns(corpus)
+    for turn, answer in pairwise(turns):
+        if (turn.codes & reach_codes and answer.conversation_id == turn.conversation_id
+                and answer.sender != turn.sender and {turn.sender, answer.sender} <= set(names)):
+            scores[turn.sender].append(score_turn(turn.codes))
+            scores[answer.sender].append(score_turn(answer.codes))
+    opening = tuple(median(scores[n]) if scores[n] else 0.0 for n in names)
+    lasting = [c for c in changes if isinstance(c, LastingChange)]
+    turn_level = [c for c in changes if not isinstance(c, LastingChange)]
+    out: dict[str, Any] = {
+        "status": "ok",
+        "model": result.to_dict(),
+        "opening": dict(zip(names, opening, strict=True)),
+        "as_fitted": simulate(result, None, n_runs=n_runs, n_turns=n_turns, seed=seed,
+                              opening=opening).to_dict(),
+        "changes": [repr(c) for c in changes],
+        "smallest_change": smallest_change(result, opening).to_dict(),
+    }
+    if turn_level:
+        out["changed"] = simulate(result, turn_level, n_runs=n_runs, n_turns=n_turns,
+                                  seed=seed, opening=opening).to_dict()
+    if lasting:
+        out["months"] = simulate_months(result, lasting[0], seed=seed)
+    return out

@@ -215,11 +215,110 @@ def _write_analysis(analysis: Any, html_path: str | None, json_path: str | None,
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from heard.api import analyze, load
-    from heard.samples import demo_path
 
-    corpus = load(demo_path(), format="jsonl")
-    analysis = analyze(corpus, n_permutations=args.permutations)
+    if args.long_arc:
+        from heard.dynamics import CoupleParams, generate_couple
+        from heard.model import Corpus
+
+        # A year and a half of a synthetic couple with planted effects (see CoupleParams): four
+        # crises, each followed by a 3x rise in the other's holding space that decays with a
+        # half-life of ~1.7 weeks and leaves nothing lasting; meanwhile the one who reaches
+        # over-functions less and hardens more.
+        params = CoupleParams(weeks=78, crisis_weeks=(8, 24, 40, 56), drift_overfunction=-0.6,
+                              drift_harden=0.8, seed=11)
+        corpus = Corpus.from_messages(generate_couple(params))
+        corpus.meta["imports"] = [{"path": "synthetic couple (heard.dynamics.CoupleParams, "
+                                           f"seed {params.seed})", "format": "synthetic"}]
+        analysis = analyze(corpus, given_codes=True, n_permutations=args.permutations)
+    else:
+        from heard.samples import demo_path
+
+        corpus = load(demo_path(), format="jsonl")
+        analysis = analyze(corpus, n_permutations=args.permutations)
     return _write_analysis(analysis, args.output, args.json)
+
+
+def _parse_change(kind: str, value: str) -> Any:
+    from heard.dynamics import AddRepair, LastingChange, ShiftSetPoint, SoftenResponse
+
+    name, sep, number = value.rpartition("=")
+    try:
+        if not sep or not name:
+            raise ValueError
+        if kind == "repair":
+            c, _, k = number.partition("@")
+            return AddRepair(name, float(c), float(k) if k else 0.0)
+        amount = float(number)
+    except ValueError:
+        raise OptionError.from_code(
+            "E030", option=f"--{kind}",
+            detail=f"'{value}' should look like NAME=NUMBER"
+                   + (" or NAME=C@K" if kind == "repair" else ""),
+        ) from None
+    if kind == "soften":
+        return SoftenResponse(name, amount)
+    if kind == "set-point":
+        return ShiftSetPoint(name, amount)
+    return LastingChange(name, amount)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from heard.api import what_if
+
+    changes = [_parse_change(kind, v) for kind in ("soften", "repair", "set-point", "lasting")
+               for v in getattr(args, kind.replace("-", "_")) or ()]
+    corpus = _load(args)
+    result = what_if(corpus, changes, given_codes=args.given_codes, n_runs=args.runs,
+                     n_turns=args.turns, seed=args.seed)
+    if args.json:
+        with _output(args.json, inputs=[args.path]) as out:
+            json.dump(result, out, ensure_ascii=False, indent=1, sort_keys=True)
+            out.write("\n")
+    console = Console(stderr=args.json == "-")
+    if result["status"] != "ok":
+        console.print(f"Not enough data to simulate: {result['reason']}.")
+        return EXIT_OK
+    table = Table(title=f"What if? {args.runs} simulated conversations of {args.turns} turns "
+                        "each, from a typical opening", title_justify="left")
+    table.add_column("")
+    table.add_column("as fitted", justify="right")
+    if "changed" in result:
+        table.add_column("with the change", justify="right")
+
+    def spread(sim: dict[str, Any], name: str) -> str:
+        q = sim["mean_score_quantiles"][name]
+        return f"{q[2]:+.2f} (90% of runs {q[0]:+.2f} to {q[4]:+.2f})"
+
+    for name in result["as_fitted"]["names"]:
+        row = [f"{name}: average turn score", spread(result["as_fitted"], name)]
+        if "changed" in result:
+            row.append(spread(result["changed"], name))
+        table.add_row(*row)
+    row = ["conversations that settle negative",
+           f"{result['as_fitted']['share_ending_negative']:.0%}"]
+    if "changed" in result:
+        row.append(f"{result['changed']['share_ending_negative']:.0%}")
+    table.add_row(*row)
+    console.print(table)
+    if changes:
+        console.print("Changes: " + "; ".join(result["changes"]))
+    sc = result["smallest_change"]
+    if sc["already_positive"]:
+        console.print("A typical opening already settles in the positive basin as fitted.")
+    elif sc["found"]:
+        console.print(f"Smallest repair that carries a typical opening into the positive basin: "
+                      f"{sc['partner']} repairing with strength {sc['value']:.2f}.")
+    else:
+        console.print("No repair within the searched range carries a typical opening into "
+                      "the positive basin.")
+    if "months" in result:
+        console.print("Months after each crisis: see --json for the weekly distributions.")
+    console.print("A model of these messages, not a prediction: scores come from the codes' "
+                  "weights, and text is a proxy for tone.")
+    return EXIT_OK
 
 
 def cmd_codebook(args: argparse.Namespace) -> int:
@@ -332,8 +431,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="REPORT.html",
                    help="HTML report path (default: heard-report.html)")
     p.add_argument("--json", metavar="ANALYSIS.json", help="also write the analysis as JSON")
+    p.add_argument("--long-arc", action="store_true",
+                   help="a year of a synthetic couple with planted crises, to show the long arc")
     p.add_argument("--permutations", type=int, default=1000, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("simulate", help="what if one thing changed? simulate the couple's model")
+    p.add_argument("path", help="an export or heard JSONL, or - for stdin")
+    p.add_argument("--soften", action="append", metavar="NAME=FACTOR",
+                   help="scale NAME's response to the other's negativity (0.5 halves it)")
+    p.add_argument("--repair", action="append", metavar="NAME=C[@K]",
+                   help="give NAME a repair of strength C when the other drops below K")
+    p.add_argument("--set-point", action="append", metavar="NAME=DELTA",
+                   help="move NAME's set point by DELTA score points")
+    p.add_argument("--lasting", action="append", metavar="NAME=FRACTION",
+                   help="after each crisis, NAME keeps FRACTION (0..1) of the change for good")
+    p.add_argument("--runs", type=int, default=500, help="simulated conversations")
+    p.add_argument("--turns", type=int, default=40, help="turns per simulated conversation")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--given-codes", action="store_true",
+                   help="use the codes in the input's 'codes' field instead of the coder")
+    p.add_argument("--json", metavar="OUT.json", help="write the simulations as JSON")
+    _add_import_options(p, format_flag="--input-format")
+    p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("codebook", help="show the 24 codes and what they mean")
     p.add_argument("code", nargs="?", help="explain one code or family")

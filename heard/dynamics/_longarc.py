@@ -420,7 +420,7 @@ def _with_verdict(r: LongArcResult, who: str, weeks_since_last: int,
     k = len(r.crisis_bins)
     drift = ""
     if r.trend_per_year is not None:
-        drift = f" Apart from the crises, {who} drifted {_times(r.trend_per_year)} a year."
+        drift = f" Apart from the crises, {who} {_times(r.trend_per_year)} a year."
     if r.model == "none":
         v = f"After the {k} crises, no lasting or passing change in how often {who} appeared."
     elif r.model == "step":

@@ -30,9 +30,11 @@ def _svg(width: int, height: int, body: list[str], label: str) -> str:
 
 
 def _text(x: float, y: float, s: object, *, size: int = 12, anchor: str = "start",
-          color: str = _INK, weight: str = "normal") -> str:
+          color: str = _INK, weight: str = "normal", halo: bool = False) -> str:
+    # A white halo keeps a label readable where it crosses a line.
+    extra = ' stroke="#fff" stroke-width="4" paint-order="stroke"' if halo else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'fill="{color}" font-weight="{weight}" {_FONT}>{escape(str(s))}</text>')
+            f'fill="{color}" font-weight="{weight}"{extra} {_FONT}>{escape(str(s))}</text>')
 
 
 def _caveat(s: str) -> str:
@@ -73,9 +75,10 @@ def render_loop_diagram(seq: Any, reacher: str) -> str:
     nodes = [(f"{reacher}: reach", 150, 50), (f"{other}: defend / attack", 470, 50),
              (f"{reacher}: over-function", 530, 180), (f"{reacher}: harden", 330, 290),
              (f"{other}: counter-blame", 110, 180)]
-    body = ['<defs><marker id="arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-            'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-            f'fill="{_INK}"/></marker></defs>']
+    # Fixed-size arrowheads: with the default markerUnits they would grow with stroke width.
+    body = ['<defs><marker id="arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+            'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+            f'<path d="M0,0 L10,5 L0,10 z" fill="{_INK}"/></marker></defs>']
     for label, x, y in nodes:
         body.append(f'<rect x="{x - 85}" y="{y - 18}" width="170" height="36" rx="10" '
                     f'fill="#f1f3f4" stroke="{_GREY}"/>')
@@ -92,10 +95,13 @@ def render_loop_diagram(seq: Any, reacher: str) -> str:
         else:
             dx, dy = x2 - x1, y2 - y1
             d = math.hypot(dx, dy) or 1.0
-            sx, sy = x1 + dx / d * 60, y1 + dy / d * 30
-            ex, ey = x2 - dx / d * 60, y2 - dy / d * 30
+            # Start and end on the boxes' edges (half size 85 x 18, plus a small gap).
+            edge = min(91 / abs(dx) if dx else math.inf, 24 / abs(dy) if dy else math.inf)
+            sx, sy = x1 + dx * edge, y1 + dy * edge
+            ex, ey = x2 - dx * edge, y2 - dy * edge
             path = f"M{sx:.1f},{sy:.1f} L{ex:.1f},{ey:.1f}"
-            lx, ly = (sx + ex) / 2, (sy + ey) / 2 - 8
+            # The label sits beside the line, not on it.
+            lx, ly = (sx + ex) / 2 - dy / d * 16, (sy + ey) / 2 + dx / d * 16 + 4
         if t is not None and t.enough_data and t.yules_q is not None:
             a, b = t.counts[0], t.counts[1]
             p = a / (a + b) if a + b else float("nan")
@@ -109,7 +115,7 @@ def render_loop_diagram(seq: Any, reacher: str) -> str:
             label = "not measured" if test_name is None else "not enough data"
         body.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{width:.1f}"'
                     f'{dash} marker-end="url(#arr)"><title>{escape(caption)}</title></path>')
-        body.append(_text(lx, ly, label, size=11, anchor="middle", color=color))
+        body.append(_text(lx, ly, label, size=11, anchor="middle", color=color, halo=True))
     (_, x4, y4), (_, x0, y0) = nodes[4], nodes[0]
     body.append(f'<path d="M{x4},{y4 - 18} L{x0 - 20},{y0 + 18}" fill="none" stroke="{_GREY}" '
                 'stroke-dasharray="2,4" marker-end="url(#arr)"/>')

@@ -202,3 +202,39 @@ def test_cli_console_script_version() -> None:
     result = subprocess.run([sys.executable, "-m", "heard", "--version"], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0 and result.stdout.startswith("heard ")
+
+
+def test_cli_simulate_with_changes(tmp_path: Path, capsys) -> None:
+    from heard.samples import demo_path
+
+    out = tmp_path / "sim.json"
+    status, text, _ = run(capsys, "simulate", str(demo_path()), "--repair", "Maya=1.5",
+                          "--soften", "Dan=0.5", "--lasting", "Dan=0.5", "--runs", "50",
+                          "--turns", "20", "--json", str(out))
+    assert status == 0
+    data = json.loads(out.read_text())
+    assert data["status"] == "ok"
+    assert set(data["opening"]) == {"Dan", "Maya"}
+    assert data["as_fitted"]["n_runs"] == 50 and data["changed"]["n_turns"] == 20
+    assert len(data["changes"]) == 3 and "months" in data
+    assert "average turn score" in text and "not a prediction" in text
+
+
+def test_cli_simulate_bad_change(capsys) -> None:
+    from heard.samples import demo_path
+
+    status, _, err = run(capsys, "simulate", str(demo_path()), "--repair", "Maya")
+    assert status == 2 and "E030" in err and "--repair" in err
+
+
+def test_cli_demo_long_arc(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, _, _ = run(capsys, "demo", "--long-arc", "--json", "long.json",
+                       "--permutations", "20")
+    assert status == 0
+    data = json.loads((tmp_path / "long.json").read_text())
+    assert len(data["long_arc"]["crises"]) == 4
+    models = {sender: {fam: r["model"] for fam, r in fams.items()}
+              for sender, fams in data["long_arc"]["partners"].items()}
+    assert models["Jon"]["hold"] == "pulse"  # planted: a decaying pulse, nothing lasting
+    assert data["safety"]["triggered"] is False
