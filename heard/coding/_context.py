@@ -1,0 +1,94 @@
+"""Context: what the other sender's previous message means for this one.
+
+All of the rule coder's context logic lives here, driven by ``coding/data/context.json``:
+
+1. **The reply window.** A message answers the other sender's latest earlier message (its
+   *turn*) when at most ``max_own_between`` of the sender's own messages came in between and,
+   where both have timestamps, no more than ``max_gap_minutes`` passed. Otherwise it has no
+   turn: a "fine." the next morning answers nothing.
+2. **Rule conditions.** A rule's ``context`` names codes (or ``@groups``) of that turn:
+   ``require`` fires the rule only after such a message (a bare "fine." is ``withdrawal`` only
+   after a reach, a repair or tracking; after "are you coming?" it is no code), ``block`` never
+   fires it there ("you're distant" opening a conversation is a ``complaint``, as a reply to a
+   reach it is ``counter_blame`` instead), ``boost`` adds ``by`` to its score there (arguing
+   facts in reply to a reach is ``proving_wrong``).
+3. **Resolution.** After scoring, the ``resolve`` table drops a code when another is present in
+   the same message: ``withdrawal`` yields to ``staying`` ("I need twenty minutes, then I want to
+   finish this"), ``proving_wrong`` to ``validation`` (a correction that takes in the feeling).
+
+The turn's codes are the codes the other message got at ``context_threshold``, whatever the
+output threshold, so that changing ``threshold`` never changes what context means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from heard.coding._rule_data import ContextSpec
+
+__all__ = ["NO_TURN", "ContextTracker", "Turn", "context_factor", "resolve"]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The other sender's message this one answers (``exists`` False when there is none)."""
+
+    exists: bool = False
+    codes: frozenset[str] = frozenset()
+    gap_seconds: float | None = None
+
+
+NO_TURN = Turn()
+
+
+class ContextTracker:
+    """Walks one conversation in order and says, for each message, which turn it answers."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self._max_gap = float(settings["max_gap_minutes"]) * 60.0
+        self._max_own = int(settings["max_own_between"])
+        # (sender, timestamp, codes) of the human messages seen so far, newest last
+        self._seen: list[tuple[str, datetime | None, frozenset[str]]] = []
+
+    def turn_for(self, sender: str | None, timestamp: datetime | None) -> Turn:
+        own = 0
+        for other, when, codes in reversed(self._seen):
+            if sender is not None and other == sender:
+                own += 1
+                if own > self._max_own:
+                    return NO_TURN
+                continue
+            gap = None
+            if timestamp is not None and when is not None:
+                gap = (timestamp - when).total_seconds()
+                if gap > self._max_gap:
+                    return NO_TURN
+            return Turn(True, codes, gap)
+        return NO_TURN
+
+    def add(self, sender: str | None, timestamp: datetime | None,
+            codes: frozenset[str]) -> None:
+        self._seen.append((sender or "", timestamp, codes))
+        if len(self._seen) > self._max_own + 2:
+            del self._seen[0]
+
+
+def context_factor(spec: ContextSpec | None, turn: Turn) -> float | None:
+    """The score change a rule's context condition makes: ``None`` cancels the hit."""
+    if spec is None:
+        return 0.0
+    met = turn.exists and not turn.codes.isdisjoint(spec.after)
+    if spec.mode == "require":
+        return 0.0 if met else None
+    if spec.mode == "block":
+        return None if met else 0.0
+    return spec.by if met else 0.0
+
+
+def resolve(present: set[str], table: list[Mapping[str, Any]]) -> set[str]:
+    """Codes to drop because a code that outranks them is present in the same message."""
+    return {row["drop"] for row in table
+            if row["drop"] in present and not present.isdisjoint(row["if_present"])}

@@ -1,0 +1,224 @@
+"""Evaluate a coder against gold labels: per-code and per-family precision, recall and F1.
+
+Scores follow the usual multi-label conventions: a code's precision is ``tp / (tp + fp)`` and
+its recall ``tp / (tp + fn)``, each 0.0 when its denominator is 0; F1 is their harmonic mean
+(0.0 when both are 0). Macro-F1 averages F1 over the codes that occur in the gold labels or the
+predictions (codes absent from both say nothing and are left out); micro-F1 pools the counts.
+Family scores map each message's codes to their families first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from heard.coding._codebook import codebook
+from heard.errors import E, ExportFormatError, InputError
+from heard.model import Message
+
+__all__ = ["EvaluationResult", "LabelScore", "evaluate", "load_gold"]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelScore:
+    """Counts and scores of one code or family."""
+
+    label: str
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def support(self) -> int:
+        return self.tp + self.fn
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "precision": round(self.precision, 4),
+                "recall": round(self.recall, 4), "f1": round(self.f1, 4),
+                "support": self.support, "tp": self.tp, "fp": self.fp, "fn": self.fn}
+
+
+def _scores(gold: Sequence[set[str]], predicted: Sequence[set[str]],
+            order: Sequence[str]) -> tuple[LabelScore, ...]:
+    labels = set().union(*gold, *predicted) if gold else set()
+    rank = {name: i for i, name in enumerate(order)}
+    out = []
+    for label in sorted(labels, key=lambda x: (rank.get(x, len(rank)), x)):
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if label in g and label in p)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if label not in g and label in p)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if label in g and label not in p)
+        out.append(LabelScore(label, tp, fp, fn))
+    return tuple(out)
+
+
+def _macro(scores: Sequence[LabelScore]) -> float:
+    return sum(s.f1 for s in scores) / len(scores) if scores else 0.0
+
+
+def _micro(scores: Sequence[LabelScore]) -> float:
+    tp = sum(s.tp for s in scores)
+    fp = sum(s.fp for s in scores)
+    fn = sum(s.fn for s in scores)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationResult:
+    """Per-code and per-family scores of predictions against gold labels.
+
+    Examples
+    --------
+    >>> r = evaluate([{"criticism"}, set()], [{"criticism"}, {"contempt"}])
+    >>> round(r.macro_f1, 3), r.codes[0].label
+    (0.5, 'criticism')
+    """
+
+    codes: tuple[LabelScore, ...]
+    families: tuple[LabelScore, ...]
+    n_messages: int
+    n_gold: int
+    n_predicted: int
+    exact_match: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def macro_f1(self) -> float:
+        return _macro(self.codes)
+
+    @property
+    def micro_f1(self) -> float:
+        return _micro(self.codes)
+
+    @property
+    def family_macro_f1(self) -> float:
+        return _macro(self.families)
+
+    def code(self, name: str) -> LabelScore:
+        for s in (*self.codes, *self.families):
+            if s.label == name:
+                return s
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_messages": self.n_messages, "n_gold_labels": self.n_gold,
+            "n_predicted_labels": self.n_predicted, "exact_match": round(self.exact_match, 4),
+            "macro_f1": round(self.macro_f1, 4), "micro_f1": round(self.micro_f1, 4),
+            "family_macro_f1": round(self.family_macro_f1, 4),
+            "codes": [s.to_dict() for s in self.codes],
+            "families": [s.to_dict() for s in self.families],
+        }
+
+    def as_text(self) -> str:
+        """A plain-text table: one row per code, then one per family."""
+        lines = [
+            f"{self.n_messages} messages, {self.n_gold} gold labels, "
+            f"{self.n_predicted} predicted; exact match {self.exact_match:.1%}",
+            f"macro-F1 (codes) {self.macro_f1:.3f}   micro-F1 {self.micro_f1:.3f}   "
+            f"macro-F1 (families) {self.family_macro_f1:.3f}",
+            "",
+        ]
+        for title, rows in (("code", self.codes), ("family", self.families)):
+            lines.append(f"{title:<18} {'prec':>6} {'rec':>6} {'f1':>6} {'support':>8} {'pred':>5}")
+            for s in rows:
+                lines.append(f"{s.label:<18} {s.precision:6.2f} {s.recall:6.2f} {s.f1:6.2f} "
+                             f"{s.support:8d} {s.tp + s.fp:5d}")
+            lines.append("")
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def evaluate(gold: Sequence[set[str]], predicted: Sequence[set[str]]) -> EvaluationResult:
+    """Compare predicted code sets with gold code sets, message by message.
+
+    Parameters
+    ----------
+    gold, predicted : sequence of set of str
+        One set of code names per message, in the same order.
+    """
+    if len(gold) != len(predicted):
+        raise ValueError(f"gold has {len(gold)} messages but predicted has {len(predicted)}")
+    cb = codebook()
+    gold_l = [set(g) for g in gold]
+    pred_l = [set(p) for p in predicted]
+
+    def fam(codes: set[str]) -> set[str]:
+        return {cb.family_of(c) if c in cb else c for c in codes}
+
+    exact = sum(1 for g, p in zip(gold_l, pred_l, strict=True) if g == p)
+    return EvaluationResult(
+        codes=_scores(gold_l, pred_l, cb.names),
+        families=_scores([fam(g) for g in gold_l], [fam(p) for p in pred_l],
+                         [f.name for f in cb.families]),
+        n_messages=len(gold_l),
+        n_gold=sum(len(g) for g in gold_l),
+        n_predicted=sum(len(p) for p in pred_l),
+        exact_match=exact / len(gold_l) if gold_l else 0.0,
+    )
+
+
+def load_gold(path: str | Path) -> tuple[list[Message], list[set[str]]]:
+    """Read a gold JSONL file: messages in file order (so a coder sees context) and label sets.
+
+    Each line is an object with ``text`` and ``gold`` (a list of code names); ``conversation_id``,
+    ``message_id``, ``sender`` and ``timestamp`` are used when present.
+
+    Raises
+    ------
+    InputError
+        E001 when the file is missing; E303 for a bad line; E020 for an unknown code.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError.from_code("E001", path=p)
+    names = set(codebook().names)
+    messages: list[Message] = []
+    labels: list[set[str]] = []
+    for line_no, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise ExportFormatError.from_code("E303", path=p, line=line_no,
+                                              detail=f"not valid JSON ({exc})") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) \
+                or not isinstance(row.get("gold"), list):
+            raise ExportFormatError.from_code("E303", path=p, line=line_no,
+                                              detail="needs a string 'text' and a list 'gold'")
+        for code in row["gold"]:
+            if code not in names:
+                raise ExportFormatError(E.E020.format(path=p, line=line_no, code=code),
+                                        code="E020")
+        ts = row.get("timestamp")
+        try:
+            when = datetime.fromisoformat(ts) if ts else None
+        except (TypeError, ValueError) as exc:
+            raise ExportFormatError.from_code("E303", path=p, line=line_no,
+                                              detail=f"bad timestamp {ts!r}") from exc
+        extra = {k: v for k, v in row.items() if k not in {
+            "conversation_id", "message_id", "sender", "timestamp", "text", "gold"}}
+        messages.append(Message(
+            conversation_id=str(row.get("conversation_id", "gold")),
+            message_id=str(row.get("message_id", f"gold-{line_no}")),
+            sender=str(row.get("sender", "")) or f"speaker-{len(messages) % 2}",
+            timestamp=when, text=row["text"], extra=extra,
+        ))
+        labels.append(set(row["gold"]))
+    return messages, labels

@@ -1,0 +1,466 @@
+"""Rule data: load, validate and compile the rule coder's rules, lexicons and context settings.
+
+Everything that decides what the rule coder finds lives in data files under ``coding/data``:
+
+- ``rules/<family>.jsonl``: one rule per line (schema below);
+- ``lexicons/<name>.json``: ``{"name", "note", "words": [...]}`` word and phrase lists;
+- ``lexicons/norms.json``: spelling normalization for texting (``u`` -> ``you``, ``ur`` ->
+  ``you are``), so one rule covers "you're", "youre", "ur" and "your";
+- ``context.json``: code groups, reply-window limits and the code-level resolution table that
+  :mod:`heard.coding._context` applies.
+
+Rule schema (one JSON object per line)::
+
+    id          str, "<code>.<name>", unique              required
+    code        one of the codebook's 24 codes              required
+    phrases     list of phrase templates (see below)        one of phrases/pattern/lexicon
+    pattern     a spaCy Matcher token pattern (list of dicts, matched on NORM/LOWER/...)
+    lexicon     name of a phrase lexicon, matched whole (PhraseMatcher on NORM)
+    score       number in (0, 1]: how sure this cue alone makes the code   required
+    note        str: why the rule exists                                     required
+    negatable   bool (false): a negator shortly before the match, same clause, cancels it
+    contrast    bool (false): a "but"/"though" later in the same sentence cancels it
+    anchor      "start" | "whole" (none): match must open the message / be all of it
+    suppresses  list of codes: hits of these codes in the same ``scope`` are dropped
+    scope       "sentence" (default) | "message": where ``suppresses`` reaches
+    context     {"after": [code or "@group", ...], "mode": "require"|"boost"|"block",
+                 "by": number (boost only)}: conditions on the other sender's previous message
+
+Phrase templates are whitespace-separated tokens matched on the token's normalized form:
+``(a b|c)`` expands to alternatives (``(...)?`` adds the empty one), ``{lexicon}`` is any
+single-token word of a lexicon (``{lexicon?}`` optional), ``{~N}`` skips 0..N tokens within
+the sentence, ``{NUM}`` is a number. Every bad row is reported at once, with its file and line,
+as one :class:`~heard.errors.RuleSyntaxError` (E300).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.errors import MatchPatternError
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from heard.coding._codebook import codebook
+from heard.errors import DataFileError, E, RuleSyntaxError
+
+__all__ = [
+    "ContextSpec",
+    "Rule",
+    "RuleSet",
+    "lexicons",
+    "load_rule_set",
+    "norm_overrides",
+    "normalize",
+    "shared_nlp",
+    "token_flags",
+]
+
+_KEYS = {"id", "code", "phrases", "pattern", "lexicon", "score", "note", "negatable",
+         "contrast", "anchor", "suppresses", "scope", "context"}
+_ID = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
+_MAX_EXPANSIONS = 400
+SENTENCE_END = (".", "!", "?", ";", "\n", "...", "..", "?!", "!?")
+
+
+@dataclass(frozen=True, slots=True)
+class ContextSpec:
+    """A rule's condition on the other sender's previous message."""
+
+    after: frozenset[str]
+    mode: str
+    by: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled rule. ``patterns`` are Matcher token patterns; ``phrases`` go to a
+    PhraseMatcher (a lexicon rule)."""
+
+    id: str
+    code: str
+    score: float
+    note: str
+    patterns: tuple[tuple[dict[str, Any], ...], ...] = ()
+    phrases: tuple[str, ...] = ()
+    negatable: bool = False
+    contrast: bool = False
+    anchor: str | None = None
+    suppresses: frozenset[str] = frozenset()
+    scope: str = "sentence"
+    context: ContextSpec | None = None
+    file: str = "<rules>"
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """Validated rules plus the word lists and context settings they rely on."""
+
+    rules: tuple[Rule, ...]
+    words: Mapping[str, frozenset[str]]
+    settings: Mapping[str, Any]
+
+
+def _read_json(name: str, *parts: str) -> Any:
+    path = resources.files("heard.coding").joinpath("data", *parts)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataFileError.from_code("E302", file=name, detail=exc) from exc
+
+
+@cache
+def lexicons() -> dict[str, tuple[str, ...]]:
+    """Every packaged lexicon: name -> words/phrases (lower-case, as written)."""
+    folder = resources.files("heard.coding").joinpath("data", "lexicons")
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".json") or entry.name == "norms.json":
+            continue
+        data = _read_json(entry.name, "lexicons", entry.name)
+        try:
+            words = tuple(str(w).lower() for w in data["words"])
+            out[str(data["name"])] = words
+        except (KeyError, TypeError) as exc:
+            raise DataFileError.from_code("E302", file=entry.name, detail=exc) from exc
+    return out
+
+
+@cache
+def _norms() -> dict[str, Any]:
+    return _read_json("norms.json", "lexicons", "norms.json")
+
+
+@cache
+def shared_nlp() -> Language:
+    """One blank English pipeline (tokenizer only), created once per process.
+
+    Two lexeme flags are registered on its vocabulary (see :func:`token_flags`).
+    """
+    nlp = spacy.blank("en")
+    _FLAGS.append(nlp.vocab.add_flag(lambda s: _ALNUM.search(s) is not None))
+    _FLAGS.append(nlp.vocab.add_flag(
+        lambda s: s in SENTENCE_END or "\n" in s or (bool(s) and not s.strip(".!?…"))))
+    return nlp
+
+
+_ALNUM = re.compile(r"[^\W_]")
+_FLAGS: list[int] = []
+
+
+def token_flags() -> tuple[int, int]:
+    """Attribute ids of two lexeme flags: *has a letter or digit*, *ends a sentence*."""
+    shared_nlp()
+    return _FLAGS[0], _FLAGS[1]
+
+
+def norm_overrides() -> dict[str, str]:
+    """Texting spellings -> the norm rules are written in (``lexicons/norms.json``)."""
+    return _norms()["overrides"]
+
+
+def normalize(doc: Doc) -> Doc:
+    """Rewrite token norms for texting spellings ("u", "im", "'s") in place; return ``doc``."""
+    overrides = norm_overrides()
+    for tok in doc:
+        new = overrides.get(tok.norm_)
+        if new is not None:
+            tok.norm_ = new
+    return doc
+
+
+def _norm_tokens(text: str) -> list[str]:
+    return [t.norm_ for t in normalize(shared_nlp().make_doc(text)) if not t.is_space]
+
+
+def _split_groups(template: str) -> list[tuple[str, list[str] | None, bool]]:
+    """Cut a template into literal text and top-level ``(a|b)`` groups (which may nest)."""
+    parts: list[tuple[str, list[str] | None, bool]] = []
+    depth, pos, group_start, alts, alt_start = 0, 0, 0, [], 0
+    i = 0
+    while i < len(template):
+        ch = template[i]
+        if ch == "(":
+            if depth == 0:
+                parts.append((template[pos:i], None, False))
+                group_start, alts, alt_start = i, [], i + 1
+            depth += 1
+        elif ch == "|" and depth == 1:
+            alts.append(template[alt_start:i])
+            alt_start = i + 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise ValueError(f"unbalanced parentheses in {template!r}")
+            if depth == 0:
+                alts.append(template[alt_start:i])
+                optional = template[i + 1:i + 2] == "?"
+                parts.append((template[group_start:i + 1], alts, optional))
+                i += 1 if optional else 0
+                pos = i + 1
+        i += 1
+    if depth:
+        raise ValueError(f"unbalanced parentheses in {template!r}")
+    parts.append((template[pos:], None, False))
+    return parts
+
+
+def _expand(template: str) -> list[str]:
+    """Expand ``(a|b c)`` groups (nested too) into every combination of alternatives."""
+    choices: list[list[str]] = []
+    for text, alts, optional in _split_groups(template):
+        if alts is None:
+            choices.append([text])
+            continue
+        simple = all("(" not in a and "{" not in a for a in alts)
+        norms = [_norm_tokens(a) for a in alts] if simple else []
+        if simple and all(len(n) == 1 for n in norms):
+            # one-token alternatives stay one pattern token: far fewer patterns to match
+            choice = "|".join(sorted({n[0] for n in norms}))
+            choices.append([f" {{={choice}{'?' if optional else ''}}} "])
+            continue
+        expanded = [e for a in alts for e in _expand(a)]
+        choices.append([*expanded, ""] if optional else expanded)
+    combos = 1
+    for c in choices:
+        combos *= len(c)
+    if combos > _MAX_EXPANSIONS:
+        raise ValueError(
+            f"template {template!r} expands to {combos} phrases (max {_MAX_EXPANSIONS})")
+    return [" ".join(" ".join(c).split()) for c in itertools.product(*choices)]
+
+
+def _compile_template(template: str, words: Mapping[str, frozenset[str]]) -> list[list[dict]]:
+    """One template -> Matcher patterns (several when joined spellings add variants)."""
+    out: list[list[dict]] = []
+    for phrase in _expand(template):
+        tokens: list[dict[str, Any]] = []
+        for chunk in phrase.split():
+            if chunk.startswith("{") and chunk.endswith("}"):
+                tokens.append(_slot(chunk[1:-1], words))
+            else:
+                tokens.extend({"NORM": n} for n in _norm_tokens(chunk))
+        if not any("OP" not in t for t in tokens):
+            raise ValueError(f"template {template!r} has an empty or all-optional phrase")
+        out.extend(_joined_variants(tokens))
+    return out
+
+
+def _slot(name: str, words: Mapping[str, frozenset[str]]) -> dict[str, Any]:
+    optional = name.endswith("?")
+    name = name.rstrip("?")
+    if name.startswith("~") and name[1:].isdigit():
+        return {"NORM": {"NOT_IN": list(SENTENCE_END)}, "OP": f"{{0,{int(name[1:])}}}"}
+    if name.startswith("="):
+        token: dict[str, Any] = {"NORM": {"IN": name[1:].split("|")}}
+    elif name == "NUM":
+        token = {"LIKE_NUM": True}
+    elif name in words:
+        multi = sorted(w for w in words[name] if " " in w)
+        if multi:
+            raise ValueError(f"lexicon '{name}' used as a slot has multi-word entries {multi[:3]}")
+        token = {"NORM": {"IN": sorted(words[name])}}
+    else:
+        raise ValueError(f"unknown lexicon or slot '{{{name}}}'; lexicons: {sorted(words)}")
+    if optional:
+        token["OP"] = "?"
+    return token
+
+
+def _joined_variants(tokens: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Add variants where a two-word sequence ("you are") is typed as one word ("ur")."""
+    variants = [tokens]
+    for pair, singles in _norms()["joined"].items():
+        first, second = pair.split()
+        for i in range(len(tokens) - 1):
+            a, b = tokens[i].get("NORM"), tokens[i + 1].get("NORM")
+            if a == first and b == second and "OP" not in tokens[i]:
+                variants.append([*tokens[:i], {"NORM": {"IN": singles}}, *tokens[i + 2:]])
+    return variants
+
+
+def _groups() -> dict[str, list[str]]:
+    return _context_settings()["groups"]
+
+
+@cache
+def _context_settings() -> dict[str, Any]:
+    return _read_json("context.json", "context.json")
+
+
+def _check_codes(values: Any, field: str, names: set[str], allow_groups: bool) -> list[str]:
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"'{field}' must be a non-empty list of codes")
+    out: list[str] = []
+    for v in values:
+        if allow_groups and isinstance(v, str) and v.startswith("@"):
+            if v[1:] not in _groups():
+                raise ValueError(
+                    f"unknown code group '{v}' in '{field}'; groups: {sorted(_groups())}")
+            out.extend(_groups()[v[1:]])
+        elif v in names:
+            out.append(v)
+        else:
+            raise ValueError(f"unknown code {v!r} in '{field}'")
+    return out
+
+
+def _build(row: Any, file: str, line: int, words: Mapping[str, frozenset[str]],
+           phrase_lexicons: Mapping[str, tuple[str, ...]]) -> Rule:
+    """Validate one row and compile it; raise ValueError naming the first problem."""
+    if not isinstance(row, dict):
+        raise ValueError("a rule row must be a JSON object")
+    unknown = sorted(set(row) - _KEYS)
+    if unknown:
+        raise ValueError(f"unknown field(s) {unknown}; allowed: {sorted(_KEYS)}")
+    names = set(codebook().names)
+    rid, code = row.get("id"), row.get("code")
+    if code not in names:
+        raise ValueError(f"'code' must be one of the codebook's codes, not {code!r}")
+    if not isinstance(rid, str) or not _ID.match(rid) or not rid.startswith(code + "."):
+        raise ValueError(f"'id' must look like '{code}.some_name', not {rid!r}")
+    score = row.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 < score <= 1:
+        raise ValueError(f"'score' must be a number in (0, 1], not {score!r}")
+    note = row.get("note")
+    if not isinstance(note, str) or not note.strip():
+        raise ValueError("'note' must say why the rule exists")
+    for flag in ("negatable", "contrast"):
+        if not isinstance(row.get(flag, False), bool):
+            raise ValueError(f"'{flag}' must be true or false")
+    if row.get("anchor") not in (None, "start", "whole"):
+        raise ValueError("'anchor' must be \"start\" or \"whole\"")
+    if row.get("scope", "sentence") not in ("sentence", "message"):
+        raise ValueError("'scope' must be \"sentence\" or \"message\"")
+    suppresses = _check_codes(row["suppresses"], "suppresses", names, False) \
+        if "suppresses" in row else []
+    context = _context_spec(row["context"], names) if "context" in row else None
+    kinds = [k for k in ("phrases", "pattern", "lexicon") if k in row]
+    if len(kinds) != 1:
+        raise ValueError("a rule needs exactly one of 'phrases', 'pattern' or 'lexicon'")
+    patterns: list[list[dict]] = []
+    phrases: tuple[str, ...] = ()
+    if "phrases" in row:
+        items = row["phrases"]
+        if not isinstance(items, list) or not items or not all(
+                isinstance(p, str) and p.strip() for p in items):
+            raise ValueError("'phrases' must be a non-empty list of non-empty strings")
+        for template in items:
+            patterns.extend(_compile_template(template, words))
+    elif "pattern" in row:
+        pattern = row["pattern"]
+        if not isinstance(pattern, list) or not pattern or not all(
+                isinstance(t, dict) for t in pattern):
+            raise ValueError("'pattern' must be a non-empty list of token objects")
+        try:
+            Matcher(shared_nlp().vocab, validate=True).add(rid, [pattern])
+        except (MatchPatternError, ValueError, TypeError) as exc:
+            raise ValueError("invalid spaCy token pattern: " + " ".join(str(exc).split())) from exc
+        patterns.append(pattern)
+    else:
+        if row["lexicon"] not in phrase_lexicons:
+            raise ValueError(
+                f"unknown lexicon {row['lexicon']!r}; lexicons: {sorted(phrase_lexicons)}")
+        phrases = phrase_lexicons[row["lexicon"]]
+    return Rule(
+        id=rid, code=code, score=float(score), note=note,
+        patterns=tuple(tuple(p) for p in patterns), phrases=phrases,
+        negatable=row.get("negatable", False), contrast=row.get("contrast", False),
+        anchor=row.get("anchor"), suppresses=frozenset(suppresses),
+        scope=row.get("scope", "sentence"), context=context, file=file, line=line,
+    )
+
+
+def _context_spec(spec: Any, names: set[str]) -> ContextSpec:
+    if not isinstance(spec, dict) or set(spec) - {"after", "mode", "by"}:
+        raise ValueError("'context' must be an object with 'after', 'mode' and optional 'by'")
+    mode = spec.get("mode", "require")
+    if mode not in ("require", "boost", "block"):
+        raise ValueError("context 'mode' must be require, boost or block")
+    by = spec.get("by", 0.0)
+    if not isinstance(by, int | float) or not -1 <= by <= 1 or (mode == "boost" and by == 0):
+        raise ValueError("context 'by' must be a number in [-1, 1], non-zero for boost")
+    after = _check_codes(spec.get("after"), "context.after", names, True)
+    return ContextSpec(after=frozenset(after), mode=mode, by=float(by))
+
+
+def _packaged_rows() -> Iterable[tuple[str, int, str]]:
+    folder = resources.files("heard.coding").joinpath("data", "rules")
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".jsonl"):
+            for i, text in enumerate(entry.read_text(encoding="utf-8").splitlines(), 1):
+                yield entry.name, i, text
+
+
+def _path_rows(path: Path) -> Iterable[tuple[str, int, str]]:
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    for f in files:
+        for i, text in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            yield f.name, i, text
+
+
+def load_rule_set(rules: str | Path | Sequence[Mapping[str, Any]] | None = None) -> RuleSet:
+    """Read, validate and compile rules: the packaged ones (``None``), a ``.jsonl`` file or a
+    folder of them, or a list of row dicts.
+
+    Raises
+    ------
+    RuleSyntaxError
+        E300, listing every bad row with its file and line.
+    """
+    if rules is None:
+        return _packaged_rule_set()
+    return _load_rule_set(rules)
+
+
+@cache
+def _packaged_rule_set() -> RuleSet:
+    return _load_rule_set(None)
+
+
+def _load_rule_set(rules: str | Path | Sequence[Mapping[str, Any]] | None) -> RuleSet:
+    raw = lexicons()
+    words = {name: frozenset(" ".join(_norm_tokens(w)) for w in ws) for name, ws in raw.items()}
+    if rules is None:
+        rows: Iterable[tuple[str, int, Any]] = _packaged_rows()
+    elif isinstance(rules, str | Path):
+        rows = _path_rows(Path(rules))
+    else:
+        rows = (("<rules>", i, row) for i, row in enumerate(rules, 1))
+    problems: list[str] = []
+    built: list[Rule] = []
+    seen: dict[str, str] = {}
+    for file, line, item in rows:
+        if isinstance(item, str):
+            if not item.strip():
+                continue
+            try:
+                item = json.loads(item)
+            except ValueError as exc:
+                problems.append(E.E301.format(file=file, line=line, detail=f"not JSON ({exc})"))
+                continue
+        try:
+            rule = _build(item, file, line, words, raw)
+        except ValueError as exc:
+            problems.append(E.E301.format(file=file, line=line, detail=exc))
+            continue
+        if rule.id in seen:
+            detail = f"duplicate id {rule.id!r} (first at {seen[rule.id]})"
+            problems.append(E.E301.format(file=file, line=line, detail=detail))
+            continue
+        seen[rule.id] = f"{file} line {line}"
+        built.append(rule)
+    if problems:
+        raise RuleSyntaxError.from_code("E300", count=len(problems), problems="; ".join(problems))
+    return RuleSet(rules=tuple(built), words=words, settings=_context_settings())

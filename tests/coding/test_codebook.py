@@ -1,0 +1,46 @@
+"""The codebook as data: 24 codes in 8 families, explain()."""
+
+from __future__ import annotations
+
+import pytest
+
+from heard.coding import codebook, explain
+
+FAMILIES = {
+    "reach": ["emotional_truth", "complaint", "bid"],
+    "attack": ["criticism", "contempt"],
+    "defend": ["escaping_blame", "proving_wrong", "reframing", "counter_blame", "withdrawal"],
+    "overfunction": ["over_explaining", "caretaking", "tracking", "repair_attempt"],
+    "harden": ["hardening"],
+    "hold": ["validation", "ownership", "curiosity", "staying", "proactive_naming"],
+    "arc": ["boundary", "breaking_point", "promise"],
+    "safety": ["safety_risk"],
+}
+
+
+def test_codebook_has_24_codes_in_8_families() -> None:
+    cb = codebook()
+    assert len(cb.codes) == 24 and len(cb.families) == 8
+    assert [f.name for f in cb.families] == list(FAMILIES)
+    for family, codes in FAMILIES.items():
+        assert cb.codes_in(family) == tuple(codes)
+
+
+@pytest.mark.parametrize("name", [c for cs in FAMILIES.values() for c in cs])
+def test_codebook_explain_code(name: str) -> None:
+    text = explain(name)
+    assert text.splitlines()[0].startswith(f"{name} ({codebook().family_of(name)}): ")
+    assert "Examples: " in text
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_codebook_explain_family(name: str) -> None:
+    assert explain(name).startswith(f"{name}: ")
+
+
+def test_codebook_unknown_name() -> None:
+    with pytest.raises(KeyError):
+        explain("nagging")
+    with pytest.raises(KeyError, match="unknown code"):
+        codebook().code("nagging")
+    assert "nagging" not in codebook()

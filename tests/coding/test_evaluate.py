@@ -1,0 +1,103 @@
+"""Evaluation: hand-computed precision, recall and F1; gold loading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from heard.coding import evaluate, load_gold
+from heard.errors import ExportFormatError, InputError
+
+GOLD = [{"criticism"}, {"criticism", "contempt"}, set(), {"bid"}]
+PRED = [{"criticism"}, {"contempt"}, {"criticism"}, {"emotional_truth"}]
+
+
+def test_evaluate_per_code_by_hand() -> None:
+    r = evaluate(GOLD, PRED)
+    crit = r.code("criticism")  # tp 1 (msg 0), fn 1 (msg 1), fp 1 (msg 2)
+    assert (crit.tp, crit.fp, crit.fn, crit.support) == (1, 1, 1, 2)
+    assert crit.precision == pytest.approx(0.5) and crit.recall == pytest.approx(0.5)
+    assert crit.f1 == pytest.approx(0.5)
+    cont = r.code("contempt")
+    assert (cont.precision, cont.recall, cont.f1) == (1.0, 1.0, 1.0)
+    bid = r.code("bid")
+    assert (bid.tp, bid.fn, bid.precision, bid.recall, bid.f1) == (0, 1, 0.0, 0.0, 0.0)
+    et = r.code("emotional_truth")
+    assert (et.fp, et.support, et.f1) == (1, 0, 0.0)
+
+
+def test_evaluate_macro_micro_and_families_by_hand() -> None:
+    r = evaluate(GOLD, PRED)
+    # codes seen: emotional_truth 0, bid 0, criticism 0.5, contempt 1.0
+    assert [s.label for s in r.codes] == ["emotional_truth", "bid", "criticism", "contempt"]
+    assert r.macro_f1 == pytest.approx(1.5 / 4)
+    # pooled: tp 2, fp 2, fn 2 -> 2*2 / (4 + 2 + 2)
+    assert r.micro_f1 == pytest.approx(0.5)
+    # families: attack gold {0,1}, pred {0,1,2} -> p 2/3, r 1; reach gold {3}, pred {3} -> 1.0
+    attack, reach = r.code("attack"), r.code("reach")
+    assert attack.precision == pytest.approx(2 / 3) and attack.recall == 1.0
+    assert reach.f1 == 1.0
+    assert r.family_macro_f1 == pytest.approx((0.8 + 1.0) / 2)
+    assert (r.n_messages, r.n_gold, r.n_predicted) == (4, 4, 4)
+    assert r.exact_match == pytest.approx(0.25)
+
+
+def test_evaluate_to_dict_and_text() -> None:
+    r = evaluate(GOLD, PRED)
+    d = r.to_dict()
+    assert d["macro_f1"] == 0.375 and d["codes"][2]["label"] == "criticism"
+    json.dumps(d)
+    text = r.as_text()
+    assert "macro-F1 (codes) 0.375" in text and "criticism" in text and "attack" in text
+
+
+def test_evaluate_edge_cases() -> None:
+    assert evaluate([set()], [set()]).macro_f1 == 0.0
+    assert evaluate([{"bid"}], [{"bid"}]).macro_f1 == 1.0
+    with pytest.raises(ValueError, match="gold has 1 messages but predicted has 2"):
+        evaluate([set()], [set(), set()])
+
+
+def test_evaluate_load_gold(tmp_path: Path) -> None:
+    rows = [
+        {
+            "conversation_id": "x",
+            "message_id": "x1",
+            "sender": "A",
+            "timestamp": "2026-01-01T10:00:00+00:00",
+            "text": "I miss you",
+            "gold": ["emotional_truth"],
+            "note": "kept",
+        },
+        {"conversation_id": "x", "message_id": "x2", "sender": "B", "text": "k", "gold": []},
+    ]
+    path = tmp_path / "g.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    messages, labels = load_gold(path)
+    assert [m.text for m in messages] == ["I miss you", "k"]
+    assert labels == [{"emotional_truth"}, set()]
+    assert messages[0].timestamp is not None and messages[0].extra == {"note": "kept"}
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("{not json", "E303"),
+        ('{"text": "hi"}', "E303"),
+        ('{"text": "hi", "gold": ["nagging"]}', "E020"),
+        ('{"text": "hi", "gold": [], "timestamp": "yesterday"}', "E303"),
+    ],
+)
+def test_evaluate_load_gold_errors(tmp_path: Path, line: str, code: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "ok", "gold": []}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(ExportFormatError) as info:
+        load_gold(path)
+    assert info.value.code == code and "line 2" in str(info.value)
+
+
+def test_evaluate_load_gold_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="E001"):
+        load_gold(tmp_path / "nope.jsonl")
