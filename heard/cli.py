@@ -392,7 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"heard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("import", help="convert an export to heard's JSONL")
+    from heard.ingest import readers
+
+    formats = "; ".join(f"{name}: {r.description}" for name, r in sorted(readers().items()))
+    p = sub.add_parser("import", help="convert an export to heard's JSONL",
+                       description="Convert a chat export to heard's canonical JSONL. "
+                                   f"Formats (detected; --format overrides): {formats}.")
     p.add_argument("path", help="the export (file, folder or zip), or - for stdin")
     p.add_argument("-o", "--output", help="output .jsonl (default: stdout; - for stdout)")
     _add_import_options(p)
