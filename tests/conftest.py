@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from heard.model import Code, Evidence, Message
 
@@ -37,3 +39,14 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside this checkout")
     return SHARED
+
+
+# Property tests: no deadline (a shared 2-core machine makes timings noisy), and in CI a fixed
+# derandomized search so that a red CI always means a reproducible failure. Run with
+# HYPOTHESIS_PROFILE=deep locally to search much harder.
+
+settings.register_profile("default", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.register_profile("deep", deadline=None, max_examples=2000)
+_profile = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default")
+settings.load_profile(_profile)

@@ -195,11 +195,11 @@ class IMessageReader(Reader):
         try:
             con = sqlite3.connect(uri, uri=True)
             con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             try:  # a WAL database in a read-only folder can only be opened as immutable
                 con = sqlite3.connect(uri + "&immutable=1", uri=True)
                 con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            except sqlite3.DatabaseError:
+            except (sqlite3.DatabaseError, UnicodeDecodeError):
                 raise InputError.from_code("E156", path=label, detail=exc) from exc
         return con
 
@@ -207,7 +207,7 @@ class IMessageReader(Reader):
     def _tables(con: sqlite3.Connection) -> set[str]:
         try:
             return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             return set()
 
     def _materialize(self, source: Input, tmp: Path) -> tuple[Path, str]:
@@ -262,7 +262,7 @@ class IMessageReader(Reader):
             con = self._connect(path, label)
             try:
                 yield from self._read_db(con, label, options, report)
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise InputError.from_code("E156", path=label, detail=exc) from exc
             finally:
                 con.close()
@@ -401,7 +401,7 @@ class IMessageReader(Reader):
         while True:
             try:
                 row = cursor.fetchone()
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise InputError.from_code("E161", path=label, row=rowid, detail=exc) from exc
             if row is None:
                 break

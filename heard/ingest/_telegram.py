@@ -390,7 +390,8 @@ class TelegramReader(Reader):
                   options: ReadOptions, report: ImportReport) -> Iterator[Message]:
         cid = options.conversation_id or (
             f"telegram-{chat['id']}" if chat.get("id") is not None else source.stem)
-        partner_id = f"user{chat['id']}" if chat.get("type") == "personal_chat" else None
+        partner_id = (f"user{chat['id']}" if chat.get("type") == "personal_chat"
+                      and chat.get("id") is not None else None)
         for _ in js.elements():
             js.peek()
             line = js.line
