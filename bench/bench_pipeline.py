@@ -108,8 +108,10 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--_stage", name, "--_path", str(path)]
             if args.dynamics:
                 cmd.append("--dynamics")
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            fig = json.loads(out.strip().splitlines()[-1])
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                sys.exit(f"stage {name} failed:\n{proc.stderr[-3000:]}")
+            fig = json.loads(proc.stdout.strip().splitlines()[-1])
             secs = fig.get(name, fig.get("analyze", fig["load"]))
             rate = fig["messages"] / secs if secs else float("nan")
             extra = f", report {fig['report_mb']:.1f} MB" if name == "report" else ""
