@@ -1,0 +1,155 @@
+"""Safety rules as data: families of threats, control, violence and self-harm talk, and the
+harmless look-alikes they must leave alone. Sentences written for these tests, not from a corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from heard.coding import RuleCoder
+from heard.model import Code, Corpus, Evidence, Message
+from heard.patterns import scan_safety
+
+
+@pytest.fixture(scope="module")
+def coder() -> RuleCoder:
+    return RuleCoder().fit(Corpus())
+
+
+def flagged(coder: RuleCoder, text: str) -> bool:
+    return any(c.name == "safety_risk" for c in coder.code_text(text))
+
+
+POSITIVE = {
+    "threat": [
+        "walk away from me tonight and you'll regret it",
+        "keep ignoring me and watch what happens",
+        "don't test me, I'm warning you",
+        "you have no idea what I'm capable of",
+        "go ahead and call her. see what happens",
+        "if you move out I'll make sure your boss hears about the money",
+        "if you take that job I'm telling your parents everything. I mean it",
+        "stay or your life is going to get very hard",
+        "I'll post the videos of you if you block me",
+        "I know where your brother works",
+        "you really think the police can protect you?",
+        "there's nowhere to go, you can't hide from me",
+        "if you don't unlock it I'm breaking it",
+        "pick up or I swear I'll come find you",
+        "who is Sam and why does he keep messaging you. answer me",
+        "then don't come back.",
+        "if you leave this flat don't bother coming back",
+        "watch me",
+        "I still have the screenshots. you can delete them all you want",
+    ],
+    "control": [
+        "hand me your phone and your pin",
+        "from now on you send me a photo of where you are every hour",
+        "I went through your texts while you slept",
+        "you're not going to that wedding",
+        "you don't get to see your friends this month",
+        "you'll ask me first before you spend anything",
+        "I decide who you talk to",
+        "I'm keeping your passport so you don't get ideas",
+        "account for every dollar you spent",
+        "you're not leaving this room until I say so",
+        "share your location with me at all times",
+        "don't call your sister about this",
+    ],
+    "violence": [
+        "you shoved me into the wall",
+        "he grabbed my wrist so hard",
+        "you threw your glass at me",
+        "I'm scared to come home tonight",
+        "someone is going to get hurt",
+        "I'll break your jaw",
+    ],
+    "self_harm": [
+        "honestly I'd rather not wake up tomorrow",
+        "everyone would be better off without me",
+        "I wish I had never been born",
+        "I keep having thoughts of ending it",
+        "last night I thought about swallowing every pill in the cabinet",
+        "I have the pills right here",
+        "I just want to disappear",
+        "I'm not going to hurt myself tonight, but the urges to hurt myself are loud",
+        "if you go I'll do something stupid",
+        "you won't have to deal with me much longer",
+    ],
+}
+
+NEGATIVE = [
+    "I'll kill you if you finish the ice cream 😂",
+    "lol I'm going to murder you for that spoiler",
+    "don't make me laugh during the meeting",
+    "I'll make you pancakes tomorrow",
+    "let's just see what happens at the appointment",
+    "I know where you're coming from",
+    "you'd better bring a jacket",
+    "can you share your location so I can pick you up?",
+    "I'm not saying you can't see your friends",
+    "I'll take the kids to the park after lunch",
+    "I read your message, sounds good",
+    "I'm coming home early tonight",
+    "I could sleep forever after that hike",
+    "I don't want to live in this town forever",
+    "I won't be around this weekend, I'm at my mum's",
+    "don't bother coming back early, enjoy the trip",
+    "I would never hurt you",
+    "you'll pay for dinner, I got lunch",
+    "I learned the hard way not to trust that landlord",
+    "I'll follow you wherever you go ❤️",
+    "I cut the onions and burned my hand, ouch",
+]
+
+
+@pytest.mark.parametrize(("family", "text"),
+                         [(f, t) for f, ts in POSITIVE.items() for t in ts])
+def test_safety_rules_flag(coder: RuleCoder, family: str, text: str) -> None:
+    assert flagged(coder, text), f"{family}: {text!r} not coded safety_risk"
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_safety_rules_leave_harmless(coder: RuleCoder, text: str) -> None:
+    assert not flagged(coder, text), f"{text!r} coded safety_risk"
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("if you go out tonight", "a condition alone"),
+    ("I mean it", "earnestness alone"),
+    ("answer me", "a demand alone"),
+    ("I'll show up around eight", "showing up alone"),
+])
+def test_safety_rules_weak_cues_need_company(coder: RuleCoder, text: str, reason: str) -> None:
+    assert not flagged(coder, text), reason
+
+
+def test_safety_rules_weak_cues_combine(coder: RuleCoder) -> None:
+    (code,) = [c for c in coder.code_text("if you go out tonight I'll show up. I mean it")
+               if c.name == "safety_risk"]
+    assert code.score >= 0.5
+    assert {"safety_risk.threat_condition", "safety_risk.threat_show_up_weak"} <= set(code.rule_ids)
+
+
+def test_safety_rules_banter_cancels_only_its_sentence(coder: RuleCoder) -> None:
+    assert not flagged(coder, "I'll kill you if you eat my fries 😂")
+    assert flagged(coder, "I'll kill you if you eat my fries 😂. I know where your sister lives")
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("everyone would be better off without me", "self-harm"),
+    ("I have the pills right here", "self-harm"),
+    ("if you go I'll do something stupid", "self-harm"),
+    ("I'll post the videos of you if you block me", "threat"),
+    ("I know where your brother works", "threat"),
+    ("you shoved me into the wall", "violence"),
+    ("I went through your texts while you slept", "coercive control"),
+    ("I decide who you talk to", "coercive control"),
+])
+def test_safety_rules_findings_get_a_category(coder: RuleCoder, text: str, category: str) -> None:
+    codes = coder.code_text(text)
+    (code,) = [c for c in codes if c.name == "safety_risk"]
+    m = Message("c1", "c1-1", "A", None, text)
+    m.annotations["codes"] = (Code("safety_risk", code.score,
+                                   tuple(Evidence(e.start, e.end, e.text) for e in code.evidence)),)
+    (finding,) = scan_safety(Corpus.from_messages([m])).findings
+    assert finding.category == category
