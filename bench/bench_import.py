@@ -12,8 +12,10 @@ heard dependencies)::
     python3 -m venv .venv-bench && .venv-bench/bin/pip install chat-miner whatstk
     .venv/bin/python bench/bench_import.py --messages 1000000
 
-Options: ``--messages N`` (default 1,000,000), ``--bench-python PATH`` (the interpreter that has
-chat-miner/whatstk), ``--skip-others``, ``--keep`` (leave the generated file and print its path).
+Options: ``--messages N`` (default 1,000,000), ``--repeat N`` (run the three parsers N times in
+turn and keep each one's fastest run: the figures are noisy on a shared machine),
+``--bench-python PATH`` (the interpreter that has chat-miner/whatstk), ``--skip-others``,
+``--keep`` (leave the generated file and print its path).
 """
 
 from __future__ import annotations
@@ -151,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-others", action="store_true")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--timeout", type=int, default=1800)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each parser N times (in turn) and keep its fastest run")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = ap.parse_args(argv)
 
@@ -162,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {args.messages:,} messages ({lines:,} lines, {size:.1f} MB) "
           f"in {time.perf_counter() - t0:.1f} s: {path}")
 
+    parsers: list[tuple[str, str, str]] = [("heard", sys.executable, _HEARD)]
     results: dict[str, dict | str] = {}
-    results["heard"] = run(sys.executable, _HEARD, path, args.timeout)
     for name, module, code in (("chat-miner", "chatminer", _CHATMINER),
                                ("whatstk", "whatstk", _WHATSTK)):
         if args.skip_others:
@@ -171,7 +175,15 @@ def main(argv: list[str] | None = None) -> int:
         elif not available(args.bench_python, module):
             results[name] = f"not installed in {args.bench_python}"
         else:
-            results[name] = run(args.bench_python, code, path, args.timeout)
+            parsers.append((name, args.bench_python, code))
+    for _ in range(max(1, args.repeat)):
+        for name, python, code in parsers:
+            r = run(python, code, path, args.timeout)
+            best = results.get(name)
+            if not isinstance(best, dict) or (isinstance(r, dict)
+                                              and r["seconds"] < best["seconds"]):
+                results[name] = r
+    results = {name: results[name] for name in ("heard", "chat-miner", "whatstk")}
 
     print(f"\n{'parser':<12} {'messages':>10} {'seconds':>9} {'msg/s':>10} "
           f"{'peak RSS MB':>12} {'parse RSS MB':>13}")

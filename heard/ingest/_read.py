@@ -56,27 +56,29 @@ class Import:
     def _stream(self) -> Iterator[Message]:
         opts, report = self.options, self.report
         pair = set(opts.pair) if opts.pair else None
+        limit = opts.max_chars
+        observe = report.observe
         previous = None
         for message in self.reader.read(self.source, opts, report):
-            line = message.source.line
-            if len(message.text) > opts.max_chars:
-                report.skip(line, f"message of {len(message.text):,} characters is over "
-                            f"--max-chars {opts.max_chars:,}", message.text)
-                report.warn(f"skipped messages longer than {opts.max_chars:,} characters; "
+            if len(message.text) > limit:
+                report.skip(message.source.line, f"message of {len(message.text):,} characters "
+                            f"is over --max-chars {limit:,}", message.text)
+                report.warn(f"skipped messages longer than {limit:,} characters; "
                             "raise --max-chars to keep them")
                 continue
             if pair is not None and message.is_human and message.sender not in pair:
                 report.details["left_out_by_pair"] = report.details.get("left_out_by_pair", 0) + 1
                 continue
-            if (previous is not None and message.timestamp and previous.timestamp
-                    and message.timestamp < previous.timestamp
-                    and message.conversation_id == previous.conversation_id):
-                report.flag(line, "earlier than the message before it; file order kept",
-                            message.text)
-                message = _with_flag(message, "out_of_order")
-            report.observe(message)
-            if message.timestamp:
+            stamp = message.timestamp
+            if stamp:
+                if (previous is not None and stamp < previous.timestamp
+                        and message.conversation_id == previous.conversation_id):
+                    report.flag(message.source.line,
+                                "earlier than the message before it; file order kept",
+                                message.text)
+                    message = _with_flag(message, "out_of_order")
                 previous = message
+            observe(message)
             yield message
         self._check_participants()
 

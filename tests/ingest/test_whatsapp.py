@@ -399,3 +399,114 @@ def test_whatsapp_date_order_voters():
     assert res.order == "DMY"
     # nothing to go on
     assert infer_date_order([("05", "06", "23")]).confidence == 0.5
+
+
+# -- large files: decided on their first header lines, read once ---------------------------
+
+
+def _android(days, start=0):
+    """One Android line per (day, month) pair, alternating senders, a minute apart."""
+    return [f"{d}/{mo}/24, 10:{(start + i) % 60:02d} - {'Ann' if i % 2 else 'Bob'}: m{start + i}"
+            for i, (d, mo) in enumerate(days)]
+
+
+def _shaped(report):
+    return [s for s in report.suspicious if s.reason.startswith("shaped like a message header")]
+
+
+def _settle_read(monkeypatch, path, settle, **opts):
+    monkeypatch.setattr("heard.ingest._whatsapp.SETTLE_HEADERS", settle)
+    monkeypatch.setattr("heard.ingest._text.BLOCK_SIZE", 256)
+    messages, report = _read(path, tz="UTC", **opts)
+    rows = [(m.message_id, m.sender, m.timestamp, m.text, m.kind, m.source.flags)
+            for m in messages]
+    return rows, report
+
+
+def test_whatsapp_settled_on_first_lines_reads_like_a_full_scan(tmp_path, monkeypatch):
+    path = tmp_path / "big.txt"
+    lines = _android([(13 + i % 15, 1 + i // 120 % 12) for i in range(600)])
+    lines[300:300] = ["a second line", "", "[13/13/13, 10:00:00] pasted: x"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    once, settled = _settle_read(monkeypatch, path, 40)
+    full, scanned = _settle_read(monkeypatch, path, 10**9)
+    assert once == full
+    assert settled.details.pop("settled_on_header_lines") >= 40
+    assert "settled_on_header_lines" not in scanned.details
+    assert settled.details == scanned.details
+    assert settled.warnings == scanned.warnings
+    assert settled.suspicious == scanned.suspicious
+    assert len(_shaped(settled)) == 1
+
+
+def test_whatsapp_undecided_first_lines_fall_back_to_a_full_scan(tmp_path, monkeypatch):
+    # no day over 12 in the first lines: they settle nothing, so the whole file is scanned
+    path = tmp_path / "late.txt"
+    days = [(1 + i // 60 % 12, 1) for i in range(300)] + [(13 + i % 15, 2) for i in range(300)]
+    path.write_text("\n".join(_android(days)) + "\n", encoding="utf-8")
+    once, report = _settle_read(monkeypatch, path, 40)
+    full, scanned = _settle_read(monkeypatch, path, 10**9)
+    assert once == full
+    assert "settled_on_header_lines" not in report.details
+    assert report.details == scanned.details and report.details["date_order"] == "DMY"
+
+
+def test_whatsapp_settled_order_contradicted_later_is_reported(tmp_path, monkeypatch):
+    # day-first dates open the file, then many more month-first ones: the order settled on the
+    # first lines is kept (messages already returned), and the report says how to fix it
+    path = tmp_path / "flip.txt"
+    days = [(13 + i % 10, 1) for i in range(100)] + [(1, 13 + i % 15) for i in range(400)]
+    path.write_text("\n".join(_android(days)) + "\n", encoding="utf-8")
+    rows, report = _settle_read(monkeypatch, path, 40)
+    assert report.details["date_order"] == "DMY"
+    assert report.details["date_order_confidence"] < 0.5
+    assert any("--date-order MDY" in w and "whole file reads as MDY" in w
+               for w in report.warnings)
+    assert len(_shaped(report)) == 400
+    assert sum(r[3].count("\n") for r in rows) == 400  # every line kept, as text
+
+
+def test_whatsapp_settled_shape_contradicted_later_is_reported(tmp_path, monkeypatch):
+    path = tmp_path / "two.txt"
+    ios = [f"[{13 + i % 15}/02/2024, 11:{i % 60:02d}:00] {'Ann' if i % 2 else 'Bob'}: i{i}"
+           for i in range(200)]
+    path.write_text("\n".join(_android([(13 + i % 15, 1) for i in range(100)]) + ios) + "\n",
+                    encoding="utf-8")
+    _, report = _settle_read(monkeypatch, path, 40)
+    assert any("shape of this file's message lines was settled" in w for w in report.warnings)
+    assert len(_shaped(report)) == 200
+    assert report.details["header_lines"] == 300
+
+
+def test_whatsapp_settled_read_refuses_a_late_bad_byte_before_any_message(tmp_path,
+                                                                          monkeypatch):
+    path = tmp_path / "bad.txt"
+    text = "\n".join(_android([(13 + i % 15, 1) for i in range(300)])) + "\n"
+    path.write_bytes(text.encode() + b"13/1/24, 11:00 - Ann: caf\xe9\n")
+    monkeypatch.setattr("heard.ingest._whatsapp.SETTLE_HEADERS", 40)
+    monkeypatch.setattr("heard.ingest._text.BLOCK_SIZE", 256)
+    stream = iter(read_export(path, options=ReadOptions(tz="UTC")))
+    with pytest.raises(InputError) as err:
+        next(stream)
+    assert err.value.code == "E004" and "line 301" in str(err.value)
+
+
+def test_whatsapp_fast_constructors_build_the_same_objects():
+    from datetime import UTC, datetime
+
+    from heard.ingest._whatsapp import _new_message, _new_source
+    from heard.model import Message, Source
+
+    stamp = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
+    fast = _new_message("c", "c-1", "Sam", stamp, "hi", "text", True,
+                        _new_source("whatsapp", "p.txt", 1, "wall_clock", "UTC"), {"a": 1})
+    slow = Message("c", "c-1", "Sam", stamp, "hi", "text", None, (), True,
+                   Source("whatsapp", "p.txt", 1, "wall_clock", "UTC"), {"a": 1})
+    assert type(fast) is Message and type(fast.source) is Source
+    assert fast == slow and fast.source == slow.source and hash(fast.source) == hash(slow.source)
+    assert (fast.extra, fast.annotations, fast.reply_to, fast.reactions, fast.source.flags) == (
+        slow.extra, slow.annotations, slow.reply_to, slow.reactions, slow.source.flags)
+    assert fast.annotations is not _new_message("c", "c-2", "Jo", stamp, "x", "text", False,
+                                                fast.source, {}).annotations
+    with pytest.raises(AttributeError):
+        fast.text = "changed"  # still frozen
