@@ -8,7 +8,7 @@ from typing import Any
 
 from heard.errors import InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
-from heard.ingest._text import check_text, iter_lines
+from heard.ingest._text import check_text, iter_json_lines
 from heard.ingest._time import parse_timestamp
 from heard.model import FIELDS, KINDS, REQUIRED, Message, Source
 from heard.model._records import codes_from_list, reaction_from_dict, source_from_dict
@@ -40,20 +40,7 @@ class JsonlReader(Reader):
     def read(self, source: Input, options: ReadOptions, report: ImportReport) -> Iterator[Message]:
         check_text(source)
         default_cid = options.conversation_id or source.stem
-        for lineno, line in iter_lines(source, options.encoding):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise InputError.from_code(
-                    "E005", path=source.name, line=lineno, detail=_short(exc)
-                ) from exc
-            if not isinstance(obj, dict):
-                raise InputError.from_code(
-                    "E005", path=source.name, line=lineno,
-                    detail=f"found a JSON {type(obj).__name__}, not an object",
-                )
+        for lineno, obj in iter_json_lines(source, options.encoding, error="E005"):
             yield self._message(obj, source, lineno, default_cid, options, report)
 
     def _message(

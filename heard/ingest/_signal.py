@@ -26,7 +26,7 @@ from typing import Any
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
 from heard.ingest._telegram import JsonStream, open_text
-from heard.ingest._text import check_text, iter_lines
+from heard.ingest._text import check_text, iter_json_lines, iter_lines
 from heard.ingest._time import place_wall_clock
 from heard.model import Message, Reaction, Source
 
@@ -137,15 +137,8 @@ class SignalReader(Reader):
 
     def _data_json(self, source: Input, cid: str, options: ReadOptions,
                    report: ImportReport) -> Iterator[Message]:
-        for lineno, line in iter_lines(source, options.encoding):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise ExportFormatError.from_code("E120", path=source.name, line=lineno,
-                                                  detail=str(exc).split(":")[0]) from exc
-            if not isinstance(obj, dict) or "sender" not in obj or "date" not in obj:
+        for lineno, obj in iter_json_lines(source, options.encoding, error="E120"):
+            if "sender" not in obj or "date" not in obj:
                 raise ExportFormatError.from_code(
                     "E120", path=source.name, line=lineno,
                     detail="an object with 'date' and 'sender' was expected")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import unicodedata
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import Input
 
-__all__ = ["check_text", "iter_blocks", "iter_lines", "looks_binary"]
+__all__ = ["check_text", "iter_blocks", "iter_json_lines", "iter_lines", "looks_binary"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -200,3 +202,28 @@ def strip_marks(text: str) -> str:
 def normalize_spaces(text: str) -> str:
     """Map the narrow and no-break spaces of some locales to plain spaces (headers only)."""
     return "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text)
+
+
+def iter_json_lines(
+    source: Input, encoding: str, *, error: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-blank line of a JSON Lines file.
+
+    A line that is not a JSON object raises the numbered error ``error`` (a template with
+    ``path``, ``line`` and ``detail``), so each format keeps its own advice.
+    """
+    for lineno, line in iter_lines(source, encoding):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise ExportFormatError.from_code(
+                error, path=source.name, line=lineno, detail=str(exc).split(":")[0]
+            ) from exc
+        if not isinstance(obj, dict):
+            raise ExportFormatError.from_code(
+                error, path=source.name, line=lineno,
+                detail=f"found a JSON {type(obj).__name__}, not an object",
+            )
+        yield lineno, obj
