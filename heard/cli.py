@@ -378,6 +378,117 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_check(result: Any) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console()
+    if result.safety_mode:
+        console.print("[bold]Safety first.[/bold] heard found words that speak of a threat, "
+                      "control, violence or self-harm:")
+        for f in result.safety["findings"]:
+            where = "in this text" if f["where"] == "text" else "in an earlier message"
+            for e in f["evidence"]:
+                console.print(Text(f"  “{e['text']}” ({where})"))
+        for para in result.safety["explanation"]:
+            console.print(Text(para))
+        console.print("[bold]People who can help[/bold]")
+        for r in result.safety["resources"]:
+            console.print(Text(f"  {r['name']}: {r['contact']}"
+                               + (f" ({r['detail']})" if r["detail"] else "")))
+        for n in result.notes:
+            console.print(Text(n), style="dim")
+        return
+    label = "This draft" if result.mode == "send" else "This message"
+    if result.flagged:
+        console.print(f"[bold]{label}: what may land as a threat or carry the loop[/bold]")
+        for f in result.flagged:
+            quotes = "; ".join(f"“{e['text']}”" for e in f["evidence"])
+            console.print(Text(f"  {f['code'].replace('_', ' ')} ({f['label']}): {quotes}"))
+    if result.truths:
+        console.print(f"[bold]{label}: what already speaks from emotional truth or holds "
+                      "space[/bold]")
+        for f in result.truths:
+            quotes = "; ".join(f"“{e['text']}”" for e in f["evidence"])
+            console.print(Text(f"  {f['code'].replace('_', ' ')}: {quotes}"))
+    if not result.flagged and not result.truths:
+        console.print(f"{label}: heard's rules found no code in it.")
+    if result.suggestions:
+        console.print("[bold]Edits to consider, in your own words[/bold]")
+        for s in result.suggestions:
+            about = f" “{s.span['text']}”" if s.span else ""
+            console.print(Text(f"  - [{s.code.replace('_', ' ')}]{about}: {s.advice}"))
+    if result.holding_space:
+        console.print("[bold]A reply that holds space could contain[/bold]")
+        for h in result.holding_space:
+            console.print(Text(f"  - {h['label']}: {h['prompt']}"))
+    for n in result.notes:
+        console.print(Text(n), style="dim")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from heard.app import check_text
+
+    context: list[str] = []
+    if args.context_file:
+        try:
+            context = [line for line in Path(args.context_file).read_text("utf-8").splitlines()
+                       if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError.from_code("E508", path=args.context_file,
+                                       detail=getattr(exc, "strerror", None) or exc) from exc
+    text = sys.stdin.read() if args.text == "-" else args.text
+    result = check_text(text, context, mode="received" if args.received else "send")
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        _print_check(result)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from heard.app import serve
+
+    if not 1 <= args.port <= 65535:
+        raise OptionError.from_code("E511", value=args.port)
+    serve(host=args.host, port=args.port, open_browser=not args.no_browser,
+          data_dir=args.data_dir, max_upload_mb=args.max_upload_mb)
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from heard.app import Store, default_data_dir, forget_all
+
+    folder = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if args.all:
+        removed = forget_all(folder)
+        print(f"heard: deleted everything heard stored in {folder}"
+              + ("" if removed else " (there was nothing)"))
+        return EXIT_OK
+    if args.conversation is None:
+        raise OptionError.from_code("E030", option="heard forget",
+                                    detail="pass --all, or a conversation number from "
+                                           "`heard forget --list`")
+    store = Store(folder)
+    if not store.delete(args.conversation):
+        raise InputError.from_code("E507", key=args.conversation)
+    print(f"heard: deleted conversation {args.conversation} and everything about it")
+    return EXIT_OK
+
+
+def _forget_list(args: argparse.Namespace) -> int:
+    from heard.app import Store, default_data_dir
+
+    folder = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if not (folder / "heard.sqlite3").exists():
+        print("heard: nothing stored")
+        return EXIT_OK
+    for c in Store(folder).chats():
+        print(f"{c['id']}\t{c['title']}\t{c['messages']} messages\t{c['format']}")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -469,6 +580,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("gold", help="JSONL with a 'gold' list of codes per message")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("check", help="check how a message may land, before you send it")
+    p.add_argument("text", help="the draft (or - for stdin)")
+    p.add_argument("--context-file", metavar="FILE",
+                   help="earlier messages it replies to, one a line, oldest first")
+    p.add_argument("--received", action="store_true",
+                   help="TEXT is a message you received: what could a reply that holds space "
+                        "contain?")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("serve", help="open heard's app in your browser (runs on this computer)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only; any "
+                        "other address requires the access token printed at start)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--no-browser", action="store_true", help="don't open a browser")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="where heard keeps its store (default: your user data folder, or "
+                        "$HEARD_DATA_DIR)")
+    p.add_argument("--max-upload-mb", type=float, default=200, help="largest upload (MB)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("forget", help="delete what heard stored (one conversation, or --all)")
+    p.add_argument("conversation", nargs="?", type=int, help="the conversation's number")
+    p.add_argument("--all", action="store_true", help="delete everything heard stored")
+    p.add_argument("--list", action="store_const", const=_forget_list, dest="func",
+                   help="list the stored conversations and their numbers")
+    p.add_argument("--data-dir", metavar="DIR", help="heard's data folder (default: yours)")
+    p.set_defaults(func=cmd_forget)
     return parser
 
 

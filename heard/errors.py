@@ -266,6 +266,45 @@ class E:
     E228 = "CoupleParams.{field}: {detail}."
     # patterns: episodes, loops, safety gate (E350-E399)
     E350 = "{option} must be {detail} (got {value!r})."
+    # app: heard serve, the store, heard check, heard forget (E500-E549)
+    E500 = (
+        "heard's app needs FastAPI, uvicorn, python-multipart and platformdirs ({missing} is "
+        "missing). Install them with: pip install 'heard[app]'"
+    )
+    E501 = "unknown check mode '{value}'. Choose 'send' (a draft) or 'received' (a message)."
+    E502 = (
+        "the text is {n} characters, over the check's limit of {limit}. Check one message at a "
+        "time."
+    )
+    E503 = (
+        "'{name}' is larger than the upload limit of {limit_mb} MB. Export a shorter range of "
+        "the chat, or start heard with a larger --max-upload-mb."
+    )
+    E504 = "no file was chosen. Pick the exported chat file (or drop it on the page) and try again."
+    E505 = (
+        "the form could not be verified (its security token is missing or expired). Reload the "
+        "page and try again."
+    )
+    E506 = (
+        "this heard server needs its access token. Open the address heard printed when it "
+        "started (it ends in ?token=...)."
+    )
+    E507 = (
+        "no conversation '{key}' in heard's store. It may have been deleted; go back to the list."
+    )
+    E508 = (
+        "can't read the context file '{path}' ({detail}). Pass a UTF-8 text file, one message "
+        "a line."
+    )
+    E509 = (
+        "heard's store '{path}' was made by a newer heard (schema {found}; this heard knows up to "
+        "{known}). Update heard, or remove the data with `heard forget --all`."
+    )
+    E510 = (
+        "can't use heard's store '{path}' ({detail}). Check the folder's permissions, or pass "
+        "--data-dir."
+    )
+    E511 = "--port must be between 1 and 65535 (got {value})."
 
 
 class HeardError(Exception):

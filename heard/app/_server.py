@@ -1,0 +1,481 @@
+"""``heard serve``: a FastAPI app over :mod:`heard.api`, the store and the pre-send check.
+
+Security, in the order a request meets it:
+
+1. **Host check**: only the host names the server was started for (DNS-rebinding guard).
+2. **Access token** when bound beyond loopback: ``?token=`` once (then a cookie), else 403.
+3. **Body limit**: uploads over ``max_upload_mb`` are cut off while they stream in.
+4. **CSRF**: a random per-browser token in a SameSite=Strict cookie; every POST must echo it
+   in the ``csrf`` form field or the ``X-CSRF-Token`` header.
+5. **Headers**: a Content-Security-Policy with no inline script or style and no other origin,
+   ``nosniff``, ``frame-ancestors 'none'``, no referrer, no caching.
+
+Chat text only ever reaches a page through Jinja2 autoescaping (or ``highlight``, which
+escapes), and the upload is read by heard's importers from a temporary file deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import shutil
+import tempfile
+import threading
+import webbrowser
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from heard._version import __version__
+from heard.app._check import check_text
+from heard.app._store import Store
+from heard.errors import E, HeardError, InputError
+
+__all__ = ["create_app", "is_loopback", "serve"]
+
+CSRF_COOKIE, ACCESS_COOKIE = "heard_csrf", "heard_access"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+       "object-src 'none'")
+_STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _msg(number: str, **fields: Any) -> str:
+    return getattr(E, number).format(**fields)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@cache
+def _env() -> Environment:
+    return Environment(
+        loader=ChoiceLoader([PackageLoader("heard.app", "templates")]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def _static(name: str) -> bytes:
+    if name == "report.css":
+        return (resources.files("heard.report") / "templates" / "report.css").read_bytes()
+    return (resources.files("heard.app") / "static" / name).read_bytes()
+
+
+def create_app(*, data_dir: str | Path | None = None, max_upload_mb: float = 200,
+               access_token: str | None = None,
+               allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]", "::1",
+                                                 "testserver")) -> FastAPI:
+    """Build the app.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        The store's folder (default: the user data folder, or ``$HEARD_DATA_DIR``).
+    max_upload_mb : float
+        Largest upload accepted.
+    access_token : str, optional
+        When set, every request needs it (``?token=`` once, then a cookie).
+    allowed_hosts : tuple of str
+        Host header values served (others get 400).
+    """
+    store = Store(data_dir)
+    limit = int(max_upload_mb * 1024 * 1024)
+    app = FastAPI(title="heard", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.store = store
+
+    # ------------------------------------------------------------------ middleware
+
+    class Guard(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: Any) -> Response:
+            host = (request.headers.get("host") or "").rsplit(":", 1)[0]
+            if host not in allowed_hosts:
+                return Response("unknown host", status_code=400, media_type="text/plain")
+            if access_token is not None:
+                given = request.query_params.get("token")
+                if given is not None and secrets.compare_digest(given, access_token):
+                    resp: Response = RedirectResponse(request.url.path, status_code=303)
+                    resp.set_cookie(ACCESS_COOKIE, access_token, httponly=True,
+                                    samesite="strict")
+                    return _secure(resp)
+                cookie = request.cookies.get(ACCESS_COOKIE, "")
+                if not secrets.compare_digest(cookie, access_token):
+                    return _secure(Response(_msg("E506"), status_code=403,
+                                            media_type="text/plain"))
+            token = request.cookies.get(CSRF_COOKIE)
+            new = token is None or len(token) < 32
+            request.state.csrf = secrets.token_urlsafe(32) if new else token
+            response = await call_next(request)
+            if new:
+                response.set_cookie(CSRF_COOKIE, request.state.csrf, httponly=True,
+                                    samesite="strict")
+            return _secure(response)
+
+    app.add_middleware(Guard)
+
+    def body_limit(inner: Any) -> Any:
+        # Pure ASGI: count the bytes as they stream in and stop at the limit, so a huge
+        # upload is never written to disk in full (a Content-Length is checked first).
+        async def wrapped(scope: dict, receive: Any, send: Any) -> None:
+            if scope["type"] != "http" or scope.get("method") != "POST":
+                await inner(scope, receive, send)
+                return
+            seen = 0
+
+            async def counted() -> dict:
+                nonlocal seen
+                message = await receive()
+                seen += len(message.get("body", b""))
+                if seen > limit + 64 * 1024:
+                    raise _TooLarge
+                return message
+
+            await inner(scope, counted, send)
+        return wrapped
+
+    # ------------------------------------------------------------------ helpers
+
+    def page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        ctx.setdefault("error", None)
+        ctx.setdefault("notice", None)
+        html = _env().get_template(template).render(
+            csrf=request.state.csrf, version=__version__, safety_any=_safety_any(store),
+            max_upload_mb=f"{max_upload_mb:g}", **ctx)
+        return HTMLResponse(html, status_code=status)
+
+    def csrf_ok(request: Request, form_value: str | None) -> bool:
+        cookie = request.cookies.get(CSRF_COOKIE)
+        given = form_value or request.headers.get("x-csrf-token")
+        return bool(cookie and given and secrets.compare_digest(cookie, given))
+
+    def forbidden(request: Request) -> HTMLResponse:
+        return page(request, "message.j2", status=403, heading="Please try again",
+                    error=_msg("E505"))
+
+    def chat_or_404(request: Request, chat_id: int) -> dict[str, Any] | HTMLResponse:
+        try:
+            return store.chat(chat_id)
+        except InputError as exc:
+            return page(request, "message.j2", status=404, heading="Not found",
+                        error=str(exc))
+
+    # ------------------------------------------------------------------ pages
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> HTMLResponse:
+        return page(request, "home.j2", chats=store.chats())
+
+    @app.post("/import", response_class=HTMLResponse)
+    async def import_(request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit + 64 * 1024:
+            return page(request, "home.j2", status=413, chats=store.chats(),
+                        error=_msg("E503", name="your file", limit_mb=f"{max_upload_mb:g}"))
+        try:
+            form = await request.form(max_files=1, max_fields=5)
+        except _TooLarge:
+            return page(request, "home.j2", status=413, chats=store.chats(),
+                        error=_msg("E503", name="your file", limit_mb=f"{max_upload_mb:g}"))
+        try:
+            if not csrf_ok(request, str(form.get("csrf") or "")):
+                return forbidden(request)
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str) or not upload.filename:
+                return page(request, "home.j2", status=400, chats=store.chats(),
+                            error=_msg("E504"))
+            name = Path(upload.filename.replace("\\", "/")).name or "upload"
+            safe = "".join(ch if ch.isalnum() or ch in "._- ()" else "_" for ch in name)[:120]
+            folder = Path(tempfile.mkdtemp(dir=store.upload_dir))
+            try:
+                target = folder / safe
+                with target.open("wb") as out:
+                    shutil.copyfileobj(upload.file, out)
+                if target.stat().st_size > limit:
+                    return page(request, "home.j2", status=413, chats=store.chats(),
+                                error=_msg("E503", name=safe, limit_mb=f"{max_upload_mb:g}"))
+                _check_zip(target, safe)
+                result = store.import_export(target, filename=safe)
+            except InputError as exc:
+                # The importers' messages name the temp path; show the user's file name.
+                text = str(exc).replace(str(folder / safe), safe).replace(str(folder), "")
+                return page(request, "home.j2", status=400, chats=store.chats(), error=text)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            await form.close()
+        return RedirectResponse(f"/c/{result.chat_id}#import-summary", status_code=303)
+
+    @app.get("/c/{chat_id}", response_class=HTMLResponse)
+    def overview(request: Request, chat_id: int) -> HTMLResponse:
+        chat = chat_or_404(request, chat_id)
+        if isinstance(chat, HTMLResponse):
+            return chat
+        return page(request, "overview.j2", chat=chat, base=f"/c/{chat_id}",
+                    r=_context(store, chat_id))
+
+    @app.get("/c/{chat_id}/messages", response_class=HTMLResponse)
+    def messages(request: Request, chat_id: int, code: str = "", family: str = "",
+                 ev: str = "") -> HTMLResponse:
+        from heard.coding import codebook
+        from heard.report._evidence import MessageIndex
+        from heard.report._view import fmt_day
+
+        chat = chat_or_404(request, chat_id)
+        if isinstance(chat, HTMLResponse):
+            return chat
+        analysis = store.analysis(chat_id)
+        idx = MessageIndex(analysis.corpus)
+        cb = codebook()
+        wanted: set[str] | None = None
+        evidence = None
+        if ev:
+            evidence = next((e for e in _context(store, chat_id)["evidence"]
+                             if e["anchor"] == ev), None)
+            wanted = {link["id"] for link in evidence["links"]} if evidence else set()
+        groups, shown, total = [], 0, 0
+        for conv in analysis.corpus.conversations:
+            cards = []
+            for m in conv.messages:
+                total += 1
+                names = m.code_names
+                if wanted is not None and m.message_id not in wanted:
+                    continue
+                if code and code not in names:
+                    continue
+                if family and not any(n in cb and cb.family_of(n) == family for n in names):
+                    continue
+                card = idx.card(m.message_id)
+                if card is not None:
+                    cards.append(card)
+            if cards:
+                shown += len(cards)
+                groups.append({"day": fmt_day(conv.start), "messages": cards})
+        return page(request, "messages.j2", chat=chat, base=f"/c/{chat_id}", groups=groups,
+                    shown=shown, total=total, sel_code=code, sel_family=family,
+                    filtered=bool(code or family or ev), evidence=evidence,
+                    codes=[{"name": c.name, "label": c.name.replace("_", " "),
+                            "family": c.family} for c in cb.codes],
+                    families=[{"name": f.name, "label": f.label} for f in cb.families])
+
+    @app.post("/c/{chat_id}/delete", response_class=HTMLResponse)
+    async def delete(request: Request, chat_id: int) -> Response:
+        form = await request.form()
+        if not csrf_ok(request, str(form.get("csrf") or "")):
+            return forbidden(request)
+        if not store.delete(chat_id):
+            return page(request, "message.j2", status=404, heading="Not found",
+                        error=_msg("E507", key=chat_id))
+        return page(request, "home.j2", chats=store.chats(),
+                    notice="The conversation and everything about it were deleted.")
+
+    @app.post("/forget", response_class=HTMLResponse)
+    async def forget(request: Request) -> Response:
+        form = await request.form()
+        if not csrf_ok(request, str(form.get("csrf") or "")):
+            return forbidden(request)
+        for c in store.chats():
+            store.delete(c["id"])
+        from heard.app._store import forget_all
+
+        forget_all(store.data_dir)
+        store.__init__(store.data_dir)  # an empty store, ready for the next import
+        return page(request, "home.j2", chats=[],
+                    notice="Everything heard stored on this computer was deleted.")
+
+    @app.get("/codebook", response_class=HTMLResponse)
+    def codebook_page(request: Request) -> HTMLResponse:
+        from heard.report._view import _glossary
+
+        return page(request, "codebook.j2", glossary=_glossary())
+
+    @app.get("/safety", response_class=HTMLResponse)
+    def safety_page(request: Request) -> HTMLResponse:
+        from heard.patterns._data import safety_data
+
+        explanation, _, _, res = safety_data()
+        return page(request, "safety.j2",
+                    explanation=[p for p in explanation.split("\n\n") if p.strip()],
+                    resources=res)
+
+    def _check_page(request: Request, text: str = "", mode: str = "send",
+                    chat: str = "", reply_to: str = "", status: int = 200,
+                    with_result: bool = False) -> HTMLResponse:
+        replies, context = _replies(store, chat), []
+        if reply_to:
+            ids = [m["id"] for m in replies]
+            if reply_to in ids:
+                context = [m["text"] for m in replies[: ids.index(reply_to) + 1]][-6:]
+        result = check_text(text, context, mode="received" if mode == "received" else "send") \
+            if with_result else None
+        return page(request, "check.j2", status=status, text=text, mode=mode,
+                    replies=replies, reply_to=reply_to, chat_id=chat, result=result,
+                    highlighted=_highlight(result) if result else "")
+
+    @app.get("/check", response_class=HTMLResponse)
+    def check_get(request: Request, chat: str = "", reply_to: str = "") -> HTMLResponse:
+        return _check_page(request, chat=chat, reply_to=reply_to)
+
+    @app.post("/check", response_class=HTMLResponse)
+    async def check_post(request: Request) -> HTMLResponse:
+        form = await request.form(max_files=0)
+        if not csrf_ok(request, str(form.get("csrf") or "")):
+            return forbidden(request)
+        try:
+            return _check_page(request, text=str(form.get("text") or ""),
+                               mode=str(form.get("mode") or "send"),
+                               chat=str(form.get("chat") or ""),
+                               reply_to=str(form.get("reply_to") or ""), with_result=True)
+        except HeardError as exc:
+            return page(request, "message.j2", status=400, heading="Check", error=str(exc))
+
+    @app.post("/api/check")
+    async def api_check(request: Request) -> JSONResponse:
+        if not csrf_ok(request, None):
+            return JSONResponse({"error": _msg("E505")}, status_code=403)
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "the body must be JSON: {\"text\": ...}"},
+                                status_code=400)
+        text = body.get("text") if isinstance(body, dict) else None
+        context = body.get("context") or [] if isinstance(body, dict) else []
+        if not isinstance(text, str) or not isinstance(context, list) or \
+                not all(isinstance(c, str) for c in context):
+            return JSONResponse({"error": "expected {\"text\": string, \"context\": "
+                                          "[strings, oldest first]}"}, status_code=400)
+        try:
+            result = check_text(text, context, mode=body.get("mode") or "send")
+        except HeardError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        data = result.to_dict()
+        if body.get("html"):
+            data["html"] = _env().get_template("check_result.j2").render(
+                result=result, highlighted=_highlight(result))
+        return JSONResponse(data)
+
+    @app.get("/static/{name}")
+    def static(name: str) -> Response:
+        if name == "report.css":
+            return Response(_static(name), media_type="text/css")
+        if name not in _STATIC:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return Response(_static(name), media_type=_STATIC[name])
+
+    app.build_middleware_stack = _wrap(app.build_middleware_stack, body_limit)  # type: ignore
+    return app
+
+
+def _check_zip(path: Path, name: str) -> None:
+    """A file that starts like a zip but can't be opened gets the importers' corrupt-zip error."""
+    import zipfile
+
+    from heard.errors import ExportFormatError
+
+    with path.open("rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            return
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ExportFormatError.from_code("E026", path=name, detail=exc) from exc
+    if bad is not None:
+        raise ExportFormatError.from_code("E026", path=name, detail=f"'{bad}' is damaged")
+
+
+def _wrap(builder: Any, wrapper: Any) -> Any:
+    def build() -> Any:
+        return wrapper(builder())
+    return build
+
+
+def _secure(response: Response) -> Response:
+    h = response.headers
+    h["Content-Security-Policy"] = CSP
+    h["X-Content-Type-Options"] = "nosniff"
+    h["X-Frame-Options"] = "DENY"
+    h["Referrer-Policy"] = "no-referrer"
+    h["Cache-Control"] = "no-store"
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
+    h["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def _safety_any(store: Store) -> bool:
+    for c in store.chats():
+        data = store.stored_analysis(c["id"])
+        if data and data.get("safety", {}).get("triggered"):
+            return True
+    return False
+
+
+def _context(store: Store, chat_id: int) -> dict[str, Any]:
+    from heard.report._view import build_context
+
+    return build_context(store.analysis(chat_id))
+
+
+def _replies(store: Store, chat: str) -> list[dict[str, Any]]:
+    """The last messages of a stored conversation, to pick one as "replying to"."""
+    if not chat.isdigit():
+        return []
+    try:
+        corpus = store.analysis(int(chat)).corpus
+    except InputError:
+        return []
+    msgs = [m for m in corpus.iter_messages(lambda m: m.is_human)][-30:]
+    return [{"id": m.message_id, "sender": m.sender, "text": m.text} for m in msgs]
+
+
+def _highlight(result: Any) -> Any:
+    from heard.report._evidence import highlight
+
+    return highlight(result.text, result.codes)
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True,
+          data_dir: str | Path | None = None, max_upload_mb: float = 200) -> None:
+    """Run the app with uvicorn until interrupted (``heard serve``)."""
+    import uvicorn
+
+    token = None
+    hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]", "::1")
+    if not is_loopback(host):
+        token = secrets.token_urlsafe(24)
+        hosts = ("*",)
+    app = create_app(data_dir=data_dir, max_upload_mb=max_upload_mb, access_token=token,
+                     allowed_hosts=hosts if hosts != ("*",) else _AnyHost())
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    print(f"heard is running at {url}  (Ctrl+C to stop). Nothing leaves this computer.")
+    if token:
+        print("It listens beyond this computer, so it needs the access token in that address.")
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+class _AnyHost(tuple):
+    """Every Host header (used only with an access token, when bound beyond loopback)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
