@@ -25,8 +25,9 @@ __all__ = ["build_context", "fmt_day"]
 DEVICE_NOTE = (
     "Your partner may have access to this device. This report is a file on your computer: "
     "delete it when you no longer need it, and empty the trash or recycle bin. heard sends "
-    "nothing anywhere and stores nothing besides the files you asked it to write (this report, "
-    "and any .jsonl or .json files you made): deleting those deletes everything."
+    "nothing anywhere. From the command line it keeps only the files you asked it to write "
+    "(this report, and any .jsonl or .json files you made); if you used the app "
+    "(`heard serve`), `heard forget --all` deletes everything it stored."
 )
 
 
