@@ -100,7 +100,7 @@ def _read_options(args: argparse.Namespace) -> Any:
         from heard.ingest._time import zone
 
         zone(args.tz)
-    options = ReadOptions(
+    return ReadOptions(
         encoding=args.encoding,
         tz=args.tz,
         date_order=args.date_order,
@@ -109,10 +109,8 @@ def _read_options(args: argparse.Namespace) -> Any:
         column_map=column_map,
         time_format=args.time_format,
         max_chars=args.max_chars,
+        chat=args.chat,
     )
-    if args.chat and hasattr(options, "chat"):
-        options.chat = args.chat
-    return options
 
 
 def _load(args: argparse.Namespace) -> Any:
