@@ -139,6 +139,10 @@ class EvidenceIndex:
     """
 
     messages: MessageIndex
+    #: Most messages listed under one figure. Beyond it the list says how many more there are:
+    #: a 100,000-message couple would otherwise make a report of tens of megabytes. The JSON
+    #: analysis always carries every message id.
+    max_links: int = 200
     entries: list[dict] = field(default_factory=list)
     _seen: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
 
@@ -166,8 +170,9 @@ class EvidenceIndex:
                     {"anchor": self.messages.anchors[i], "id": i, "sender": by_id[i].sender,
                      "when": (by_id[i].timestamp.strftime("%d %b %Y %H:%M")
                               if by_id[i].timestamp else "")}
-                    for i in ordered
+                    for i in ordered[: self.max_links]
                 ],
+                "more": max(0, len(ordered) - self.max_links),
             })
         return {"n": figure, "anchor": anchor, "label": label}
 

@@ -209,3 +209,16 @@ def test_html_write_html_writes_and_reports_bad_paths(plain_analysis, tmp_path):
     assert out.read_text(encoding="utf-8") == render_html(plain_analysis)
     with pytest.raises(InputError, match="E021"):
         write_html(plain_analysis, tmp_path / "missing" / "report.html")
+
+
+def test_html_long_lists_are_capped_and_say_how_many_more() -> None:
+    from heard.model import Corpus, Message
+    from heard.report._evidence import EvidenceIndex, MessageIndex
+
+    msgs = [Message("c", f"m{i}", "A" if i % 2 else "B", None, "hi") for i in range(10)]
+    index = EvidenceIndex(MessageIndex(Corpus.from_messages(msgs)), max_links=3)
+    ref = index.ref("everything", [m.message_id for m in msgs])
+    assert ref["n"] == 10
+    entry = index.entries[0]
+    assert [link["id"] for link in entry["links"]] == ["m0", "m1", "m2"]
+    assert entry["more"] == 7 and index.referenced == {"m0", "m1", "m2"}
