@@ -45,6 +45,9 @@ OUTCOME_WORDS: dict[str, str] = {
     "ignored": "no answer in time",
 }
 _LOOP_CONTEXT_MAX = 40
+#: Most loop instances (full, and partial) and chasing runs shown with their messages; the
+#: counts always cover all of them, and the JSON analysis lists every one.
+SHOWN = 30
 #: Runs this long or longer are shown one by one; shorter ones are folded together.
 _LONG_RUN = 3
 
@@ -169,8 +172,9 @@ def _loop(lp: LoopInstance, n: int, kind: str, idx: MessageIndex) -> dict[str, A
 def loops(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str, Any]:
     """Every loop instance with its messages in order, and per-partner counts."""
     p = analysis.patterns
-    full = [_loop(lp, i, "full", idx) for i, lp in enumerate(p.full_loops, 1)]
-    partial = [_loop(lp, i, "partial", idx) for i, lp in enumerate(p.partial_loops, 1)]
+    full = [_loop(lp, i, "full", idx) for i, lp in enumerate(p.full_loops[:SHOWN], 1)]
+    partial = [_loop(lp, i, "partial", idx)
+               for i, lp in enumerate(p.partial_loops[:SHOWN], 1)]
 
     def ids(instances: Iterable[LoopInstance]) -> list[str]:
         return [i for lp in instances for ids in lp.steps.values() for i in ids]
@@ -198,9 +202,12 @@ def loops(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str,
         "instances": full + partial,
         "full": full,
         "partial": partial,
+        "full_more": len(p.full_loops) - len(full),
+        "partial_more": len(p.partial_loops) - len(partial),
+        "partial_total": len(p.partial_loops),
         "total": ev.ref("every loop instance", ids(p.loops), n=len(p.loops)),
-        "full_ref": ev.ref("full loops", ids(p.full_loops), n=len(full)),
-        "partial_ref": ev.ref("partial loops", ids(p.partial_loops), n=len(partial)),
+        "full_ref": ev.ref("full loops", ids(p.full_loops), n=len(p.full_loops)),
+        "partial_ref": ev.ref("partial loops", ids(p.partial_loops), n=len(p.partial_loops)),
         "people": people,
         "episodes": len(p.episodes),
     }
@@ -283,7 +290,11 @@ def _duration(seconds: float | None) -> str | None:
 def chasing(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str, Any]:
     """Runs of messages sent into silence, with their messages."""
     runs = []
-    for n, c in enumerate(analysis.patterns.chases, 1):
+    chases = analysis.patterns.chases
+    numbered = list(enumerate(chases, 1))
+    long_runs = [(n, c) for n, c in numbered if c.length >= _LONG_RUN]
+    short_runs = [(n, c) for n, c in numbered if c.length < _LONG_RUN]
+    for n, c in long_runs[:SHOWN] + short_runs[:SHOWN]:
         runs.append({
             "n": n,
             "sender": c.sender,
@@ -297,7 +308,9 @@ def chasing(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[st
             "ref": ev.ref(f"run {n}: {c.sender}'s messages into silence", c.message_ids),
         })
     return {"runs": runs, "long": [r for r in runs if r["length"] >= _LONG_RUN],
-            "short": [r for r in runs if r["length"] < _LONG_RUN], "long_min": _LONG_RUN}
+            "short": [r for r in runs if r["length"] < _LONG_RUN], "long_min": _LONG_RUN,
+            "long_more": max(0, len(long_runs) - SHOWN),
+            "short_more": max(0, len(short_runs) - SHOWN), "short_total": len(short_runs)}
 
 
 def codes_table(analysis: Analysis, ev: EvidenceIndex) -> dict[str, Any]:

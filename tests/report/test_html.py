@@ -222,3 +222,15 @@ def test_html_long_lists_are_capped_and_say_how_many_more() -> None:
     entry = index.entries[0]
     assert [link["id"] for link in entry["links"]] == ["m0", "m1", "m2"]
     assert entry["more"] == 7 and index.referenced == {"m0", "m1", "m2"}
+
+
+def test_html_caps_loops_and_runs_shown_but_counts_all(rkit, monkeypatch):
+    from heard.report import _sections
+
+    analysis = rkit.analyze(list(rkit.demo_gold_corpus().iter_messages()))
+    n_full = len(analysis.patterns.full_loops)
+    assert n_full >= 2
+    monkeypatch.setattr(_sections, "SHOWN", 1)
+    page = render_html(analysis)
+    assert "Full loop 1" in page and "Full loop 2" not in page
+    assert f"… and {n_full - 1} more full loop" in page
