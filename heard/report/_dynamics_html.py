@@ -254,7 +254,10 @@ def render_dynamics_sections(result: DynamicsResult) -> str:
             out.append(f"<p><strong>{escape(verdict)}</strong></p>")
     out.append(_caveat("Dots: share of the sender's messages each week; line: fitted model; red:"
                        " crises; green dashes: promises. Needs at least 2 crises and 8 weeks "
-                       "after the first; fitted curves are descriptions, not forecasts."))
+                       "after the first; fitted curves are descriptions, not forecasts. With "
+                       "many series, about one in twelve shows a crisis effect by chance "
+                       "(measured on synthetic couples with none): give \"weak evidence\" "
+                       "verdicts little weight."))
     out.append("<h2>What if</h2>")
     runs = [(label, sim) for label, sim in (result.simulation or ())]
     if runs:
