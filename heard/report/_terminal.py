@@ -110,12 +110,17 @@ def _partners_table(ctx: dict[str, Any]) -> Table:
     return table
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def _loop_text(ctx: dict[str, Any]) -> Text:
     lp = ctx["loops"]
     text = Text()
     text.append("The loop: ", style="bold")
-    text.append(f"in {lp['episodes']} stretches of conversation it ran in full "
-                f"{lp['full_ref']['n']} times and in part {lp['partial_ref']['n']} times.")
+    text.append(f"in {_count(lp['episodes'], 'stretch', 'stretches')} of conversation it ran "
+                f"in full {_count(lp['full_ref']['n'], 'time')} and in part "
+                f"{_count(lp['partial_ref']['n'], 'time')}.")
     for p in lp["people"]:
         text.append(f"\n  started by {p['sender']}'s reach: {p['full']['n']} full, "
                     f"{p['partial']['n']} partial")

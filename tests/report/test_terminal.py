@@ -30,7 +30,8 @@ def test_terminal_summary_figures_match_the_html_context(plain_analysis):
     ctx = build_context(plain_analysis)
     full = ctx["loops"]["full_ref"]["n"]
     partial = ctx["loops"]["partial_ref"]["n"]
-    assert f"ran in full {full} times and in part {partial} times" in out
+    times = {n: f"{n} time" if n == 1 else f"{n} times" for n in (full, partial)}
+    assert f"ran in full {times[full]} and in part {times[partial]}" in out
 
 
 def test_terminal_summary_opens_with_safety(safety_analysis):
