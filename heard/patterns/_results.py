@@ -23,7 +23,7 @@ Result tree::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +64,22 @@ def _iso(ts: datetime | None) -> str | None:
 def _r(x: float | None, digits: int = 4) -> float | None:
     return None if x is None else round(float(x), digits)
 
+
+
+def _fields_dict(obj: Any, *, digits: int) -> dict[str, Any]:
+    """A dataclass's fields in order, JSON-ready: times as ISO strings, tuples as lists, floats
+    rounded to ``digits``."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, float):
+            value = _r(value, digits)
+        out[f.name] = value
+    return out
 
 @dataclass(frozen=True, slots=True)
 class PatternSettings:
@@ -250,25 +266,7 @@ class ReachOutcome:
     latency_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "message_id": self.message_id,
-            "conversation_id": self.conversation_id,
-            "episode_id": self.episode_id,
-            "sender": self.sender,
-            "partner": self.partner,
-            "timestamp": _iso(self.timestamp),
-            "codes": list(self.codes),
-            "outcome": self.outcome,
-            "turn": self.turn,
-            "response_ids": list(self.response_ids),
-            "response_codes": list(self.response_codes),
-            "defense_codes": list(self.defense_codes),
-            "attack_codes": list(self.attack_codes),
-            "hold_codes": list(self.hold_codes),
-            "ignored_why": self.ignored_why,
-            "later_reply_id": self.later_reply_id,
-            "latency_seconds": _r(self.latency_seconds, 1),
-        }
+        return _fields_dict(self, digits=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,23 +304,7 @@ class RepairOutcome:
     latency_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "message_id": self.message_id,
-            "conversation_id": self.conversation_id,
-            "episode_id": self.episode_id,
-            "sender": self.sender,
-            "partner": self.partner,
-            "timestamp": _iso(self.timestamp),
-            "outcome": self.outcome,
-            "how": self.how,
-            "response_ids": list(self.response_ids),
-            "response_codes": list(self.response_codes),
-            "defense_codes": list(self.defense_codes),
-            "attack_codes": list(self.attack_codes),
-            "ignored_why": self.ignored_why,
-            "later_reply_id": self.later_reply_id,
-            "latency_seconds": _r(self.latency_seconds, 1),
-        }
+        return _fields_dict(self, digits=1)
 
 
 @dataclass(frozen=True, slots=True)
