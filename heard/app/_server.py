@@ -36,6 +36,8 @@ from heard._version import __version__
 from heard.app._check import check_text
 from heard.app._store import Store
 from heard.errors import E, HeardError, InputError
+from heard.ingest import ReadOptions
+from heard.ingest._time import zone
 
 __all__ = ["create_app", "is_loopback", "serve"]
 
@@ -191,7 +193,7 @@ def create_app(*, data_dir: str | Path | None = None, max_upload_mb: float = 200
             return page(request, "home.j2", status=413, chats=store.chats(),
                         error=_msg("E503", name="your file", limit_mb=f"{max_upload_mb:g}"))
         try:
-            form = await request.form(max_files=1, max_fields=5)
+            form = await request.form(max_files=1, max_fields=10)
         except _TooLarge:
             return page(request, "home.j2", status=413, chats=store.chats(),
                         error=_msg("E503", name="your file", limit_mb=f"{max_upload_mb:g}"))
@@ -213,7 +215,8 @@ def create_app(*, data_dir: str | Path | None = None, max_upload_mb: float = 200
                     return page(request, "home.j2", status=413, chats=store.chats(),
                                 error=_msg("E503", name=safe, limit_mb=f"{max_upload_mb:g}"))
                 _check_zip(target, safe)
-                result = store.import_export(target, filename=safe)
+                result = store.import_export(target, filename=safe,
+                                             options=_read_options(form))
             except InputError as exc:
                 # The importers' messages name the temp path; show the user's file name.
                 text = str(exc).replace(str(folder / safe), safe).replace(str(folder), "")
@@ -223,6 +226,24 @@ def create_app(*, data_dir: str | Path | None = None, max_upload_mb: float = 200
         finally:
             await form.close()
         return RedirectResponse(f"/c/{result.chat_id}#import-summary", status_code=303)
+
+    def _read_options(form: Any) -> ReadOptions:
+        """The upload form's optional import settings, as the CLI's --tz/--date-order/..."""
+        def text(name: str) -> str | None:
+            value = str(form.get(name) or "").strip()
+            return value or None
+
+        tz = text("tz")
+        if tz:
+            zone(tz)  # an unknown zone is the user's error (E016), shown on the page
+        order = text("date_order")
+        pair = (text("pair_a"), text("pair_b"))
+        return ReadOptions(
+            tz=tz,
+            date_order=order if order in ("DMY", "MDY", "YMD") else None,
+            chat=text("chat"),
+            pair=(pair[0], pair[1]) if pair[0] and pair[1] else None,
+        )
 
     @app.get("/c/{chat_id}", response_class=HTMLResponse)
     def overview(request: Request, chat_id: int) -> HTMLResponse:

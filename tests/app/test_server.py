@@ -111,3 +111,20 @@ def test_server_access_token_beyond_loopback(tmp_path: Path) -> None:
     r = c.get("/?token=s3cret", follow_redirects=True)
     assert r.status_code == 200 and "Import a chat" in r.text
     assert c.get("/codebook").status_code == 200
+
+
+def test_server_import_options_time_zone_and_date_order(client: TestClient,
+                                                        chat_v1: Path) -> None:
+    tok = _tok(client)
+    bad = client.post("/import", data={"csrf": tok, "tz": "Mars/Base"},
+                      files={"file": (chat_v1.name, chat_v1.read_bytes())})
+    assert bad.status_code == 400 and "E016" in _alert(bad.text) and "Mars/Base" in bad.text
+    up = client.post("/import", data={"csrf": tok, "tz": "America/New_York",
+                                      "date_order": "MDY"},
+                     files={"file": (chat_v1.name, chat_v1.read_bytes())},
+                     follow_redirects=False)
+    assert up.status_code == 303
+    page = client.get(up.headers["location"]).text
+    assert "placed in UTC" not in page  # the zone was given, so no warning about assuming one
+    first = client.app.state.store.corpus(1).conversations[0].messages[0]
+    assert first.timestamp.isoformat() == "2024-03-02T21:14:05-05:00"
