@@ -5,11 +5,11 @@ Local-first: nothing leaves the machine. The pipeline runs one way::
     ingest → coding → patterns → dynamics → report / app
 
 Entry points: :func:`load` an export, :func:`code` its messages, :func:`analyze` them,
-:func:`explain` a code.
+:func:`explain` a code, ask :func:`what_if` one thing changed.
 """
 
 from heard._version import __version__
-from heard.api import analyze, code, load
+from heard.api import analyze, code, load, what_if
 from heard.coding import codebook, explain
 from heard.ingest import read_export
 from heard.model import Code, Conversation, Corpus, Evidence, Message
@@ -27,4 +27,5 @@ __all__ = [
     "explain",
     "load",
     "read_export",
+    "what_if",
 ]
