@@ -1,4 +1,4 @@
-"""Rule coder throughput and peak memory on generated, realistic-looking messages.
+"""Rule coder, then trained coder: throughput and peak memory on generated messages.
 
 Run: ``python bench/bench_coding.py [--messages 100000] [--seed 7]``. Texts are built at run
 time from a phrase bank (openers, bodies, tails, texting spellings), in two-person
@@ -83,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-trained", action="store_true", help="rules engine only")
     args = parser.parse_args()
 
     corpus = generate(args.messages, args.seed)
@@ -117,6 +118,39 @@ def main() -> None:
     )
     print(f"messages with >=1 code  {coded / args.messages:.0%}")
     print("target            >= 5,000 messages/s:", "met" if rate >= 5000 else "NOT met")
+    if not args.skip_trained:
+        bench_trained(args)
+
+
+def bench_trained(args: argparse.Namespace) -> None:
+    """The trained engine on the same generated messages: model load time and throughput."""
+    from pathlib import Path
+
+    from heard.coding import TrainedCoder, load_model
+
+    corpus = generate(args.messages, args.seed)
+    import heard.coding
+
+    folder = Path(heard.coding.__file__).parent / "data" / "model"
+    size = sum(f.stat().st_size for f in folder.glob("model.*"))
+    t0 = time.perf_counter()
+    load_model()
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    coder = TrainedCoder().fit(corpus)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    coder.transform(corpus)
+    elapsed = time.perf_counter() - t0
+    rate = args.messages / elapsed
+    coded = sum(1 for m in corpus.iter_messages() if m.codes)
+    print()
+    print(f"trained model     {size / 2**20:.2f} MiB on disk ({folder})")
+    print(f"model load        {load_s:.2f} s (model only); {fit_s:.2f} s with the rules it uses")
+    print(f"throughput        {rate:,.0f} messages/s (one core, {elapsed:.2f} s, rules included)")
+    print(f"messages with >=1 code  {coded / args.messages:.0%}")
+    print("target            >= 5,000 messages/s:", "met" if rate >= 5000 else "NOT met",
+          "; load < 1 s:", "met" if load_s < 1.0 else "NOT met")
 
 
 if __name__ == "__main__":

@@ -155,11 +155,34 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _engine(args: argparse.Namespace) -> Any:
+    """The coder named by ``--engine`` (None: the API's default coder)."""
+    engine = getattr(args, "engine", None)
+    if engine in (None, "default"):
+        return None
+    if engine == "rules":
+        from heard.coding import RuleCoder
+
+        return RuleCoder()
+    if engine == "trained":
+        from heard.coding import TrainedCoder
+
+        return TrainedCoder(model=getattr(args, "model", None))
+    raise OptionError.from_code("E454", value=engine)
+
+
+def _add_engine_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["rules", "trained"],
+                   help="coding engine (default: heard's default coder)")
+    p.add_argument("--model", metavar="DIR",
+                   help="with --engine trained: a model folder written by `heard train`")
+
+
 def cmd_code(args: argparse.Namespace) -> int:
     from heard.api import code
     from heard.model import message_to_record, record_to_json
 
-    corpus = code(_load(args))
+    corpus = code(_load(args), coder=_engine(args))
     with _output(args.output, inputs=[args.path]) as out:
         for message in corpus.iter_messages():
             out.write(record_to_json(message_to_record(message)) + "\n")
@@ -183,6 +206,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         dynamics=not args.no_dynamics,
         n_permutations=args.permutations,
         seed=args.seed,
+        coder=_engine(args),
     )
     return _write_analysis(analysis, args.output, args.json, inputs=[args.path])
 
@@ -364,15 +388,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from heard.coding import evaluate, load_gold
     from heard.model import Corpus
 
-    messages, gold = load_gold(args.gold)
-    corpus = code(Corpus.from_messages(messages))
-    predicted = [set(m.code_names) for m in corpus.iter_messages()]
-    result = evaluate(gold, predicted)
+    if args.gold is None and not args.cv:
+        raise OptionError.from_code("E455", option="heard eval", detail="given a GOLD file, "
+                                    "or --cv to cross-validate on the corpus", value=None)
+    out: dict[str, Any] = {}
+    if args.gold is not None:
+        messages, gold = load_gold(args.gold)
+        corpus = code(Corpus.from_messages(messages), coder=_engine(args))
+        predicted = [set(m.code_names) for m in corpus.iter_messages()]
+        result = evaluate(gold, predicted)
+        out["gold"] = result.to_dict()
+        if not args.json:
+            print(result.as_text())
+    if args.cv:
+        from heard.coding import cross_validate
+
+        cv = cross_validate(args.corpus, seed=args.seed)
+        out["cv"] = cv.to_dict()
+        if not args.json:
+            print(cv.as_text())
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=1)
+        json.dump(out["gold"] if list(out) == ["gold"] else out, sys.stdout, indent=1)
         print()
-    else:
-        print(result.as_text())
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from heard.coding import train
+
+    card = train(args.corpus, args.out, seed=args.seed, cv=not args.no_cv)
+    _stderr(f"heard: trained on {card['training_data']['messages']} messages "
+            f"({card['training_data']['couples']} couples); wrote {args.out}")
+    cv = card.get("grouped_cv")
+    if cv:
+        for engine in ("trained", "rules"):
+            r = cv[engine]
+            print(f"grouped CV ({cv['n_folds']} folds by couple), {engine}: macro-F1 codes "
+                  f"{r['macro_f1']:.3f}, families {r['family_macro_f1']:.3f}")
     return EXIT_OK
 
 
@@ -517,6 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", dest="output_format", choices=["jsonl"], default="jsonl",
                    help="output format")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
+    _add_engine_option(p)
     _add_import_options(p, format_flag="--input-format")
     p.set_defaults(func=cmd_code)
 
@@ -527,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="ANALYSIS.json", help="also write the analysis as JSON")
     p.add_argument("--given-codes", action="store_true",
                    help="use the codes in the input's 'codes' field instead of the coder")
+    _add_engine_option(p)
     p.add_argument("--gap-hours", type=float, help="hours of silence that start a new episode")
     p.add_argument("--reply-window-hours", type=float,
                    help="hours after which an unanswered reach counts as ignored")
@@ -575,9 +629,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_codebook)
 
     p = sub.add_parser("eval", help="score the coder against a hand-labeled JSONL file")
-    p.add_argument("gold", help="JSONL with a 'gold' list of codes per message")
+    p.add_argument("gold", nargs="?", help="JSONL with a 'gold' list of codes per message")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    _add_engine_option(p)
+    p.add_argument("--cv", action="store_true",
+                   help="also cross-validate the trained engine on the corpus, grouped by couple")
+    p.add_argument("--corpus", default="data/corpus", help="labeled corpus folder for --cv")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --cv folds")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", help="rebuild the trained coder's model from the corpus",
+                       description="Train the trained coder on the labeled corpus "
+                                   "(deterministic for a seed), cross-validate it grouped by "
+                                   "couple, and write the model and model_card.json.")
+    p.add_argument("--corpus", default="data/corpus", help="labeled corpus folder")
+    p.add_argument("--out", default=str(Path(__file__).parent / "coding" / "data" / "model"),
+                   help="model folder to write (default: the packaged model)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-cv", action="store_true", help="skip the grouped cross-validation")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("check", help="check how a message may land, before you send it")
     p.add_argument("text", help="the draft (or - for stdin)")

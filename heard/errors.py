@@ -266,6 +266,23 @@ class E:
     E228 = "CoupleParams.{field}: {detail}."
     # patterns: episodes, loops, safety gate (E350-E399)
     E350 = "{option} must be {detail} (got {value!r})."
+    # coding: the trained coder, heard train, heard eval (E450-E499)
+    E450 = (
+        "no trained model in '{path}' (model.json is missing). Pass the folder `heard train "
+        "--out` wrote, or leave the option out to use the packaged model."
+    )
+    E451 = "heard's packaged trained model can't be read ({detail}). Reinstall heard."
+    E452 = (
+        "can't read the trained model in '{path}' ({detail}). Rebuild it with `heard train`."
+    )
+    E453 = (
+        "no labeled messages in '{path}': expected batch_*.jsonl files with 'text' and 'gold'. "
+        "Pass --corpus with heard's corpus folder (data/corpus)."
+    )
+    E454 = "unknown engine '{value}'. Choose 'rules' or 'trained'."
+    E455 = (
+        "{option} must be {detail} (got {value!r})."
+    )
     # app: heard serve, the store, heard check, heard forget (E500-E549)
     E500 = (
         "heard's app needs FastAPI, uvicorn, python-multipart and platformdirs ({missing} is "

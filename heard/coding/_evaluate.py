@@ -5,6 +5,16 @@ its recall ``tp / (tp + fn)``, each 0.0 when its denominator is 0; F1 is their h
 (0.0 when both are 0). Macro-F1 averages F1 over the codes that occur in the gold labels or the
 predictions (codes absent from both say nothing and are left out); micro-F1 pools the counts.
 Family scores map each message's codes to their families first.
+
+Cohen's kappa of a code compares gold and predicted presence over all messages:
+``(p_o - p_e) / (1 - p_e)`` with ``p_o`` the share of messages where both agree and ``p_e`` the
+agreement expected from the two base rates (1.0 when both agree everywhere and ``p_e`` is 1).
+
+The family confusion matrix counts, per message, gold family (row) against predicted family
+(column): a family in both is a hit on the diagonal; each gold family the prediction missed is
+paired with each predicted family the gold lacks (a confusion), or with ``none`` when nothing
+was predicted in its place; a predicted family with no missed gold family counts in row
+``none``.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from heard.coding._codebook import codebook
 from heard.errors import E, ExportFormatError, InputError
 from heard.model import Message
 
-__all__ = ["EvaluationResult", "LabelScore", "evaluate", "load_gold"]
+__all__ = ["EvaluationResult", "LabelScore", "evaluate", "family_confusion", "load_gold"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +41,7 @@ class LabelScore:
     tp: int
     fp: int
     fn: int
+    tn: int = 0
 
     @property
     def support(self) -> int:
@@ -49,10 +60,25 @@ class LabelScore:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    @property
+    def kappa(self) -> float:
+        """Cohen's kappa of gold and predicted presence (needs ``tn``)."""
+        n = self.tp + self.fp + self.fn + self.tn
+        if not n:
+            return 0.0
+        p_o = (self.tp + self.tn) / n
+        p_e = ((self.tp + self.fp) * (self.tp + self.fn)
+               + (self.fn + self.tn) * (self.fp + self.tn)) / (n * n)
+        if p_e >= 1.0:
+            return 1.0 if p_o >= 1.0 else 0.0
+        return (p_o - p_e) / (1.0 - p_e)
+
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "precision": round(self.precision, 4),
                 "recall": round(self.recall, 4), "f1": round(self.f1, 4),
-                "support": self.support, "tp": self.tp, "fp": self.fp, "fn": self.fn}
+                "kappa": round(self.kappa, 4),
+                "support": self.support, "tp": self.tp, "fp": self.fp, "fn": self.fn,
+                "tn": self.tn}
 
 
 def _scores(gold: Sequence[set[str]], predicted: Sequence[set[str]],
@@ -64,7 +90,7 @@ def _scores(gold: Sequence[set[str]], predicted: Sequence[set[str]],
         tp = sum(1 for g, p in zip(gold, predicted, strict=True) if label in g and label in p)
         fp = sum(1 for g, p in zip(gold, predicted, strict=True) if label not in g and label in p)
         fn = sum(1 for g, p in zip(gold, predicted, strict=True) if label in g and label not in p)
-        out.append(LabelScore(label, tp, fp, fn))
+        out.append(LabelScore(label, tp, fp, fn, len(gold) - tp - fp - fn))
     return tuple(out)
 
 
@@ -97,6 +123,8 @@ class EvaluationResult:
     n_predicted: int
     exact_match: float
     extra: dict[str, Any] = field(default_factory=dict)
+    #: ``family_confusion[gold][predicted]``: see the module docstring; ``none`` included.
+    family_confusion: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def macro_f1(self) -> float:
@@ -124,6 +152,7 @@ class EvaluationResult:
             "family_macro_f1": round(self.family_macro_f1, 4),
             "codes": [s.to_dict() for s in self.codes],
             "families": [s.to_dict() for s in self.families],
+            "family_confusion": self.family_confusion,
         }
 
     def as_text(self) -> str:
@@ -136,11 +165,19 @@ class EvaluationResult:
             "",
         ]
         for title, rows in (("code", self.codes), ("family", self.families)):
-            lines.append(f"{title:<18} {'prec':>6} {'rec':>6} {'f1':>6} {'support':>8} {'pred':>5}")
+            lines.append(f"{title:<18} {'prec':>6} {'rec':>6} {'f1':>6} {'kappa':>6} "
+                         f"{'support':>8} {'pred':>5}")
             for s in rows:
                 lines.append(f"{s.label:<18} {s.precision:6.2f} {s.recall:6.2f} {s.f1:6.2f} "
-                             f"{s.support:8d} {s.tp + s.fp:5d}")
+                             f"{s.kappa:6.2f} {s.support:8d} {s.tp + s.fp:5d}")
             lines.append("")
+        if self.family_confusion:
+            cols = list(self.family_confusion)
+            lines.append("family confusion (rows: gold, columns: predicted)")
+            lines.append(f"{'':<14}" + "".join(f"{c[:6]:>7}" for c in cols))
+            for g in cols:
+                lines.append(f"{g:<14}" + "".join(
+                    f"{self.family_confusion[g].get(c, 0):7d}" for c in cols))
         return "\n".join(lines).rstrip() + "\n"
 
 
@@ -162,15 +199,37 @@ def evaluate(gold: Sequence[set[str]], predicted: Sequence[set[str]]) -> Evaluat
         return {cb.family_of(c) if c in cb else c for c in codes}
 
     exact = sum(1 for g, p in zip(gold_l, pred_l, strict=True) if g == p)
+    gold_f = [fam(g) for g in gold_l]
+    pred_f = [fam(p) for p in pred_l]
     return EvaluationResult(
         codes=_scores(gold_l, pred_l, cb.names),
-        families=_scores([fam(g) for g in gold_l], [fam(p) for p in pred_l],
-                         [f.name for f in cb.families]),
+        families=_scores(gold_f, pred_f, [f.name for f in cb.families]),
         n_messages=len(gold_l),
         n_gold=sum(len(g) for g in gold_l),
         n_predicted=sum(len(p) for p in pred_l),
         exact_match=exact / len(gold_l) if gold_l else 0.0,
+        family_confusion=family_confusion(gold_f, pred_f, [f.name for f in cb.families]),
     )
+
+
+def family_confusion(gold: Sequence[set[str]], predicted: Sequence[set[str]],
+                     families: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Gold family x predicted family counts, ``none`` last (see the module docstring)."""
+    labels = [*families, *sorted(set().union(*gold, *predicted) - set(families))] \
+        if gold else list(families)
+    labels.append("none")
+    out = {g: dict.fromkeys(labels, 0) for g in labels}
+    for g, p in zip(gold, predicted, strict=True):
+        for f in g & p:
+            out[f][f] += 1
+        missed, extra = g - p, p - g
+        for m in missed:
+            for x in extra or {"none"}:
+                out[m][x] += 1
+        if not missed:
+            for x in extra:
+                out["none"][x] += 1
+    return out
 
 
 def load_gold(path: str | Path) -> tuple[list[Message], list[set[str]]]:

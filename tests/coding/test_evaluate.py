@@ -101,3 +101,29 @@ def test_evaluate_load_gold_errors(tmp_path: Path, line: str, code: str) -> None
 def test_evaluate_load_gold_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="E001"):
         load_gold(tmp_path / "nope.jsonl")
+
+
+def test_evaluate_kappa_by_hand() -> None:
+    r = evaluate(GOLD, PRED)
+    # criticism over 4 messages: tp 1, fp 1, fn 1, tn 1 -> p_o 0.5, p_e 0.5 -> kappa 0
+    crit = r.code("criticism")
+    assert crit.tn == 1 and crit.kappa == pytest.approx(0.0)
+    # contempt: tp 1, tn 3 -> perfect agreement
+    assert r.code("contempt").kappa == pytest.approx(1.0)
+    # bid: fn 1, tn 3 -> p_o 0.75, p_e 0.75 -> 0
+    assert r.code("bid").kappa == pytest.approx(0.0)
+    assert evaluate([{"bid"}], [{"bid"}]).code("bid").kappa == 1.0
+    assert "kappa" in r.as_text() and r.to_dict()["codes"][2]["kappa"] == 0.0
+
+
+def test_evaluate_family_confusion_by_hand() -> None:
+    gold = [{"criticism"}, {"bid"}, set(), {"validation"}]
+    pred = [{"counter_blame"}, set(), {"bid"}, {"validation", "promise"}]
+    conf = evaluate(gold, pred).family_confusion
+    assert conf["attack"]["defend"] == 1      # criticism read as counter-blame
+    assert conf["reach"]["none"] == 1         # a bid missed
+    assert conf["none"]["reach"] == 1         # a bid where there was none
+    assert conf["hold"]["hold"] == 1          # a hit on the diagonal
+    assert conf["none"]["arc"] == 1           # an extra family next to a hit
+    assert sum(sum(row.values()) for row in conf.values()) == 5
+    assert "family confusion" in evaluate(gold, pred).as_text()

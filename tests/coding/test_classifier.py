@@ -1,0 +1,180 @@
+"""The trained coder: estimator contract, deterministic training, evidence, persistence."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from heard.cli import main
+from heard.coding import MultiLabelCodeClassifier, TrainedCoder, load_model, save_model
+from heard.coding._features import MessageInput, collect_inputs, word_grams
+from heard.coding._train import _inputs, fit_model, load_corpus
+from heard.errors import InputError
+from heard.model import Corpus, Message
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "data" / "corpus"
+SMALL = {"calibration_folds": 2}
+
+
+@parametrize_with_checks([MultiLabelCodeClassifier(calibration_folds=0),
+                          MultiLabelCodeClassifier(calibration_folds=2)])
+def test_classifier_sklearn_contract(estimator, check) -> None:  # type: ignore[no-untyped-def]
+    check(estimator)
+
+
+def _slice(tmp_path: Path, files: tuple[str, ...]) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in files:
+        shutil.copy(CORPUS / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = _slice(tmp_path_factory.mktemp("slice"), ("batch_001.jsonl", "batch_002.jsonl"))
+    messages, gold, couples = load_corpus(folder)
+    inputs = _inputs(messages, 0.05)
+    return fit_model(inputs, gold, couples, seed=0, settings=SMALL), messages, inputs
+
+
+def test_classifier_multilabel_thresholds_applied() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0.5].astype(int)
+    clf = MultiLabelCodeClassifier(calibration_folds=3).fit(X, Y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (120, 2) and list(clf.classes_) == [0, 1]
+    assert (clf.predict(X) == (proba >= clf.thresholds_)).all()
+    clf.thresholds_ = np.array([1.1, 0.0])
+    assert clf.predict(X)[:, 0].sum() == 0 and clf.predict(X)[:, 1].all()
+
+
+def test_classifier_recall_floor_lowers_threshold() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + rng.normal(scale=1.5, size=200) > 1.0).astype(int)
+    Y = np.c_[y, 1 - y]
+    free = MultiLabelCodeClassifier(calibration_folds=4).fit(X, Y)
+    floored = MultiLabelCodeClassifier(calibration_folds=4, recall_floor={0: 0.99}).fit(X, Y)
+    assert floored.thresholds_[0] <= free.thresholds_[0]
+    oof = floored.oof_proba_[:, 0] >= floored.thresholds_[0]
+    assert oof[y == 1].mean() >= 0.99 or floored.thresholds_[0] == pytest.approx(0.02)
+
+
+def test_classifier_training_is_deterministic(tmp_path: Path) -> None:
+    folder = _slice(tmp_path, ("batch_003.jsonl",))
+    messages, gold, couples = load_corpus(folder)
+    inputs = _inputs(messages, 0.05)
+    a = fit_model(inputs, gold, couples, seed=0, settings=SMALL)
+    b = fit_model(inputs, gold, couples, seed=0, settings=SMALL)
+    assert np.array_equal(a.classifier.coef_, b.classifier.coef_)
+    assert np.array_equal(a.classifier.thresholds_, b.classifier.thresholds_)
+    assert a.featurizer.feature_names_ == b.featurizer.feature_names_
+    save_model(a, tmp_path / "a")
+    save_model(b, tmp_path / "b")
+    for name in ("model.npz", "model.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_classifier_transform_contract_and_evidence(small_model) -> None:  # type: ignore[no-untyped-def]
+    model, messages, _ = small_model
+    corpus = Corpus.from_messages(
+        [Message(m.conversation_id, m.message_id, m.sender, m.timestamp, m.text)
+         for m in messages[:80]]
+        + [Message("x", "x-1", "A", None, "", kind="attachment")])
+    coder = TrainedCoder(model=model)
+    assert coder.fit(corpus) is coder
+    out = coder.transform(corpus)
+    assert out is corpus
+    first = [m.annotations["codes"] for m in corpus.iter_messages()]
+    coder.transform(corpus)
+    assert [m.annotations["codes"] for m in corpus.iter_messages()] == first
+    assert all(set(m.annotations) == {"codes"} for m in corpus.iter_messages())
+    coded = [(m, c) for m in corpus.iter_messages() for c in m.codes]
+    assert coded, "the small model codes nothing"
+    for m, c in coded:
+        assert 0.0 <= c.score <= 1.0 and c.evidence
+        for e in c.evidence:
+            assert m.text[e.start:e.end] == e.text and e.text
+
+
+@pytest.mark.parametrize(
+    "text", ["I\u2019m SORRY\u2026 you NEVER listen \u0130stanbul", "", "  k  ", "?!"])
+def test_classifier_word_grams_offsets_exact(text: str) -> None:
+    for gram, a, b in word_grams(text):
+        words = gram.split(" ")
+        span = "".join(c.lower() if len(c.lower()) == 1 else c for c in text[a:b])
+        span = span.replace("\u2019", "'")
+        assert span.startswith(words[0]) and span.endswith(words[-1])
+        if len(words) == 1:
+            assert span == gram
+
+
+def test_classifier_persistence_round_trip(small_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    model, _, inputs = small_model
+    save_model(model, tmp_path)
+    assert (tmp_path / "model.npz").stat().st_size < 5_000_000
+    loaded = load_model(tmp_path)
+    mem = TrainedCoder(model=model).fit()
+    disk = TrainedCoder(model=tmp_path).fit()
+    assert mem.code_inputs(inputs[:150]) == disk.code_inputs(inputs[:150])
+    X = model.featurizer.transform(inputs[:50])
+    assert np.array_equal(model.classifier.predict_proba(X),
+                          loaded.classifier.predict_proba(loaded.featurizer.transform(inputs[:50])))
+
+
+def test_classifier_thresholds_and_authoritative_safety(small_model) -> None:  # type: ignore[no-untyped-def]
+    model, _, _ = small_model
+    coder = TrainedCoder(model=model).fit()
+    saved = model.classifier.thresholds_.copy()
+    try:
+        model.classifier.thresholds_ = np.full(len(model.codes), 1.01)
+        codes = coder.code_text("Give me your password or else you'll regret it.")
+        assert [c.name for c in codes] == ["safety_risk"]  # rules are authoritative for it
+        assert coder.code_text("did you pay the electric bill") == ()
+        model.classifier.thresholds_ = np.zeros(len(model.codes))
+        assert len(coder.code_text("did you pay the electric bill")) == len(model.codes)
+    finally:
+        model.classifier.thresholds_ = saved
+
+
+def test_classifier_context_is_the_other_partner(small_model) -> None:  # type: ignore[no-untyped-def]
+    msgs = [Message("c", "c1", "A", None, "I feel so alone when you go quiet"),
+            Message("c", "c2", "B", None, "fine")]
+    pairs = collect_inputs(Corpus.from_messages(msgs), None)
+    assert pairs[0][1].prev_text is None
+    assert pairs[1][1].prev_text == "I feel so alone when you go quiet"
+    assert isinstance(pairs[1][1], MessageInput)
+
+
+def test_classifier_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="E450"):
+        load_model(tmp_path)
+    with pytest.raises(InputError, match="E453"):
+        load_corpus(tmp_path)
+    (tmp_path / "model.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(InputError, match="E452"):
+        load_model(tmp_path)
+
+
+def test_classifier_cli_train_and_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _slice(tmp_path, ("batch_021.jsonl",))
+    out = tmp_path / "model"
+    assert main(["train", "--corpus", str(folder), "--out", str(out), "--no-cv"]) == 0
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    assert card["training_data"]["files"] == ["batch_021.jsonl"]
+    assert "safety_risk" in card["authoritative_codes"]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text((CORPUS / "batch_022.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["eval", str(gold), "--engine", "trained", "--model", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "kappa" in text and "family confusion" in text
+    assert main(["eval", str(gold), "--engine", "trained", "--model", str(tmp_path)]) == 2
