@@ -168,25 +168,84 @@ def _engine(args: argparse.Namespace) -> Any:
         from heard.coding import TrainedCoder
 
         return TrainedCoder(model=getattr(args, "model", None))
+    if engine == "llm":
+        from heard.coding import LLMCoder
+
+        missing = [flag for flag, value in (("--endpoint", args.endpoint),
+                                            ("--llm-model", args.llm_model)) if not value]
+        if missing:
+            raise OptionError.from_code("E463", what=" and ".join(missing))
+        coder = LLMCoder(endpoint=args.endpoint, model=args.llm_model,
+                         allow_remote=args.allow_remote, timeout=args.llm_timeout)
+        coder.fit()
+        return coder
     raise OptionError.from_code("E454", value=engine)
 
 
+def _report_engine(coder: Any) -> None:
+    """After an LLM run, say how many requests went out and what was dropped (never silently)."""
+    stats = getattr(coder, "stats", None)
+    if not isinstance(stats, dict) or not stats.get("requests"):
+        return
+    _stderr(f"heard: llm coder: {stats['requests']} request(s) to {coder.url_}; dropped "
+            f"{stats['dropped_evidence']} evidence quote(s) not verbatim in the message, "
+            f"{stats['unknown_codes']} unknown code name(s), {stats['dropped_codes']} code(s) "
+            f"left without evidence, {stats['malformed_items']} malformed entr(y/ies)")
+
+
 def _add_engine_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["rules", "trained"],
-                   help="coding engine (default: heard's default coder)")
+    p.add_argument("--engine", choices=["rules", "trained", "llm"],
+                   help="coding engine (default: heard's default coder); llm: a language "
+                        "model on an OpenAI-compatible server you run (see --endpoint)")
     p.add_argument("--model", metavar="DIR",
                    help="with --engine trained: a model folder written by `heard train`")
+    g = p.add_argument_group("--engine llm (messages go only to --endpoint; names replaced)")
+    g.add_argument("--endpoint", metavar="URL",
+                   help="the model server, e.g. http://127.0.0.1:11434 (Ollama) or "
+                        "http://127.0.0.1:8080 (llama.cpp); /v1 optional")
+    g.add_argument("--llm-model", metavar="NAME", help="the model name the server serves")
+    g.add_argument("--allow-remote", action="store_true",
+                   help="allow an endpoint that is not on this computer (off: refused)")
+    g.add_argument("--llm-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds to wait for the model's answer to one message (default 60)")
 
 
 def cmd_code(args: argparse.Namespace) -> int:
     from heard.api import code
     from heard.model import message_to_record, record_to_json
 
-    corpus = code(_load(args), coder=_engine(args))
+    if args.preview:
+        return _preview(args)
+    coder = _engine(args)
+    corpus = code(_load(args), coder=coder)
     with _output(args.output, inputs=[args.path]) as out:
         for message in corpus.iter_messages():
             out.write(record_to_json(message_to_record(message)) + "\n")
+    _report_engine(coder)
     return EXIT_OK
+
+
+def _preview(args: argparse.Namespace) -> int:
+    """Print the request --engine llm would send for the first message; send nothing."""
+    if args.engine != "llm":
+        raise OptionError.from_code("E465", detail="shows what --engine llm would send; add "
+                                    "--engine llm --endpoint URL --llm-model NAME")
+    coder = _engine(args)
+    corpus = _load(args)
+    for conv in corpus.conversations:
+        first = next((m for m in conv.messages if m.kind == "text" and m.is_human), None)
+        if first is None:
+            continue
+        body = coder.preview(first, (), names=conv.senders)
+        json.dump(body, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        n = sum(1 for m in corpus.iter_messages() if m.kind == "text" and m.is_human)
+        _stderr(f"heard: preview only, nothing was sent. Coding would POST one request like "
+                f"this to {coder.url_} for each of the {n} text messages (shown: the first), "
+                f"with up to {coder.context_messages} earlier message(s) as context.")
+        return EXIT_OK
+    raise OptionError.from_code("E465", detail=f"found no text message in '{args.path}' to "
+                                "preview")
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -196,6 +255,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for report in corpus.meta.get("imports", []):
         if report.get("warnings") or report.get("skipped"):
             _print_import_report(report)
+    coder = _engine(args)
     analysis = analyze(
         corpus,
         given_codes=args.given_codes,
@@ -206,8 +266,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         dynamics=not args.no_dynamics,
         n_permutations=args.permutations,
         seed=args.seed,
-        coder=_engine(args),
+        coder=coder,
     )
+    _report_engine(coder)
     return _write_analysis(analysis, args.output, args.json, inputs=[args.path])
 
 
@@ -394,7 +455,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {}
     if args.gold is not None:
         messages, gold = load_gold(args.gold)
-        corpus = code(Corpus.from_messages(messages), coder=_engine(args))
+        coder = _engine(args)
+        corpus = code(Corpus.from_messages(messages), coder=coder)
+        _report_engine(coder)
         predicted = [set(m.code_names) for m in corpus.iter_messages()]
         result = evaluate(gold, predicted)
         out["gold"] = result.to_dict()
@@ -570,6 +633,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     _add_engine_option(p)
+    p.add_argument("--preview", action="store_true",
+                   help="with --engine llm: print the request for the first message and exit "
+                        "without sending anything")
     _add_import_options(p, format_flag="--input-format")
     p.set_defaults(func=cmd_code)
 

@@ -279,10 +279,48 @@ class E:
         "no labeled messages in '{path}': expected batch_*.jsonl files with 'text' and 'gold'. "
         "Pass --corpus with heard's corpus folder (data/corpus)."
     )
-    E454 = "unknown engine '{value}'. Choose 'rules' or 'trained'."
+    E454 = "unknown engine '{value}'. Choose 'rules', 'trained' or 'llm'."
     E455 = (
         "{option} must be {detail} (got {value!r})."
     )
+    # coding: the LLM coder, an OpenAI-compatible server the user runs (E456-E470)
+    E456 = (
+        "refusing to send messages to '{endpoint}': it is not on this computer, and the "
+        "messages are intimate text about two people. Run the model server here (e.g. "
+        "http://127.0.0.1:11434 for Ollama), or pass --allow-remote if you trust that server."
+    )
+    E457 = (
+        "'{endpoint}' is not the http(s) address of a model server ({detail}). Pass e.g. "
+        "http://127.0.0.1:11434 (Ollama) or http://127.0.0.1:8080 (llama.cpp server)."
+    )
+    E458 = (
+        "can't reach the model server at '{endpoint}' ({detail}; tried {attempts} time(s)). "
+        "Start it (e.g. `ollama serve`), or check --endpoint."
+    )
+    E459 = (
+        "the model server at '{endpoint}' did not answer within {timeout} s (tried {attempts} "
+        "time(s)). Use a smaller model, or raise the limit with --llm-timeout."
+    )
+    E460 = (
+        "the model server at '{endpoint}' answered HTTP {status} ({detail}; tried {attempts} "
+        "time(s)). Check that --llm-model '{model}' is served there, and read the server's log."
+    )
+    E461 = (
+        "the server at '{endpoint}' did not answer like an OpenAI-compatible chat completions "
+        "API ({detail}). Point --endpoint at the server's base address (it serves "
+        "/v1/chat/completions)."
+    )
+    E462 = (
+        "the model '{model}' at '{endpoint}' answered message '{message}' with text that is not "
+        "the JSON asked for ({detail}; tried {attempts} time(s)). Use a model or server that "
+        "supports JSON-schema output (response_format), or a larger model."
+    )
+    E463 = (
+        "--engine llm needs {what}. Pass --endpoint URL (e.g. http://127.0.0.1:11434) and "
+        "--llm-model NAME (a model the server serves)."
+    )
+    E464 = "LLMCoder: {option} must be {detail} (got {value!r})."
+    E465 = "--preview {detail}."
     # app: heard serve, the store, heard check, heard forget (E500-E549)
     E500 = (
         "heard's app needs FastAPI, uvicorn, python-multipart and platformdirs ({missing} is "

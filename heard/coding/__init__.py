@@ -9,6 +9,7 @@ __all__ = [
     "CrossValidation",
     "EvaluationResult",
     "FamilyInfo",
+    "LLMCoder",
     "MultiLabelCodeClassifier",
     "RuleCoder",
     "TrainedCoder",
@@ -25,6 +26,7 @@ __all__ = [
 
 _LAZY = {
     "RuleCoder": "heard.coding._rules",
+    "LLMCoder": "heard.coding._llm",
     "MultiLabelCodeClassifier": "heard.coding._classifier",
     "TrainedCoder": "heard.coding._classifier",
     "load_model": "heard.coding._classifier",

@@ -1,0 +1,742 @@
+"""The LLM coder: code messages with a language model served by the user, on this computer.
+
+heard makes no network call unless the user names a model server, and then talks only to it.
+The server must speak the OpenAI chat completions API (Ollama, llama.cpp's ``llama-server``,
+vLLM and LM Studio all do); only the standard library is used to reach it.
+
+How a message is coded
+----------------------
+1. **What is sent.** One ``POST {endpoint}/v1/chat/completions`` per message: the codebook
+   (names, families, definitions, one example, the "not this" notes) in the system prompt; the
+   message and up to ``context_messages`` earlier messages of its conversation in the user
+   prompt; a JSON schema in ``response_format`` (``{"codes": [{"code", "score",
+   "evidence"}]}``, ``code`` one of the 24 names). Timestamps, ids and the other fields of a
+   message are never sent. :meth:`LLMCoder.preview` returns that body without sending it.
+2. **Names.** With ``redact_names`` every sender's name, in the sender slot and wherever it
+   appears in the text (whole words; its parts too for a multi-word name), becomes "Partner A",
+   "Partner B", ... in order of first appearance in the conversation. Names that are also
+   common English words ("Will", "May") are replaced only as written, so "I will" stays.
+3. **Only the user's endpoint.** A server that is not on this computer (loopback) is refused
+   unless ``allow_remote``; proxies from the environment are ignored and redirects are not
+   followed, so the text goes to the address given and nowhere else.
+4. **Checking the answer.** The reply's content must be JSON (a schema-aware server guarantees
+   it; text around a JSON object, ``<think>`` blocks and code fences are tolerated for servers
+   that ignore ``response_format``). Each evidence quote must be a verbatim substring of the
+   message as sent; its offsets are mapped back through the name replacement to the original
+   text, so ``Evidence.text`` is always ``message.text[start:end]``. Quotes not found are
+   dropped (``dropped_evidence_``), unknown code names are dropped (``unknown_codes_``), and a
+   code left without evidence is dropped (``dropped_codes_``). Codes with ``score >= threshold``
+   are returned in codebook order; a code named twice keeps its best score and all its quotes.
+5. **Failures.** A refused connection, a timeout, an HTTP error or a reply that is not JSON
+   is tried again at most ``max_retries`` times, then raised as one numbered line (E458-E462)
+   naming the endpoint and what to do.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, ClassVar, Self
+
+from heard.coding._codebook import codebook
+from heard.errors import DataFileError, InputError, OptionError
+from heard.model import Code, Corpus, Evidence, Message, Step
+
+__all__ = ["LLMCoder"]
+
+_CODED_KINDS = frozenset({"text"})
+#: Internal sender ids of plain-string context (:meth:`LLMCoder.code_text`): never in any text.
+_OTHER, _SELF = "\x00other", "\x00self"
+_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@cache
+def _prompt_data() -> dict[str, Any]:
+    path = resources.files("heard.coding") / "data" / "llm_prompt.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataFileError.from_code("E051", file="llm_prompt.json", detail=exc) from exc
+
+
+@cache
+def _plain_words() -> frozenset[str]:
+    """Words matched case-sensitively when they are (part of) a sender's name."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | frozenset(_prompt_data()["name_words"])
+
+
+@cache
+def system_prompt() -> str:
+    """The system prompt: instructions around the codebook."""
+    data = _prompt_data()
+    cb = codebook()
+    lines = list(data["system_intro"])
+    for fam in cb.families:
+        lines.append(f"Family {fam.name} ({fam.label}):")
+        for c in cb.codes:
+            if c.family != fam.name:
+                continue
+            line = f"- {c.name}: {c.definition}. Example: \"{c.examples[0]}\""
+            if c.not_this:
+                line += " Not this: " + "; ".join(c.not_this) + "."
+            lines.append(line)
+    lines.extend(data["system_outro"])
+    return "\n".join(lines)
+
+
+def response_schema() -> dict[str, Any]:
+    """The JSON schema the reply must follow."""
+    return {
+        "type": "object",
+        "properties": {
+            "codes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string", "enum": list(codebook().names)},
+                        "score": {"type": "number", "minimum": 0, "maximum": 1},
+                        "evidence": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "required": ["code", "score", "evidence"],
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "required": ["codes"],
+        "additionalProperties": False,
+    }
+
+
+# ------------------------------------------------------------------------------ endpoints
+
+
+def chat_url(endpoint: str) -> str:
+    """``{base}/v1/chat/completions`` for an endpoint given with or without ``/v1``.
+
+    >>> chat_url("http://127.0.0.1:11434/v1/")
+    'http://127.0.0.1:11434/v1/chat/completions'
+    """
+    base = endpoint.strip().rstrip("/")
+    for suffix in ("/chat/completions", "/v1"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)].rstrip("/")
+    return f"{base}/v1/chat/completions"
+
+
+def _check_endpoint(endpoint: object, *, allow_remote: bool) -> str:
+    if not isinstance(endpoint, str) or not endpoint.strip():
+        raise OptionError.from_code("E457", endpoint=endpoint, detail="no address given")
+    try:
+        parts = urllib.parse.urlsplit(endpoint.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise OptionError.from_code("E457", endpoint=endpoint, detail=exc) from exc
+    if parts.scheme not in ("http", "https") or not host:
+        raise OptionError.from_code("E457", endpoint=endpoint,
+                                    detail="it needs http:// or https:// and a host")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise OptionError.from_code("E457", endpoint=endpoint,
+                                    detail="it must not carry a query, fragment or password")
+    if not allow_remote and not is_loopback(host):
+        raise OptionError.from_code("E456", endpoint=endpoint)
+    return chat_url(endpoint)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses; no name is looked up (that is traffic)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect could carry the messages elsewhere: answer it as an HTTP error instead."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        return None
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    # An empty ProxyHandler ignores HTTP(S)_PROXY: a proxy would receive the text in clear.
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
+def _one_line(value: object, limit: int = 200) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ------------------------------------------------------------------------------ names
+
+
+@dataclass(frozen=True, slots=True)
+class _Redacted:
+    """A text as sent, and where its replacements sit in the original."""
+
+    original: str
+    sent: str
+    #: (sent_start, sent_end, original_start, original_end) of each replacement, in order
+    spans: tuple[tuple[int, int, int, int], ...] = ()
+
+    def start_in_original(self, p: int) -> int:
+        out = p
+        for ss, se, os_, oe in self.spans:
+            if p >= se:
+                out = oe + (p - se)
+            elif p >= ss:
+                return os_
+            else:
+                break
+        return out
+
+    def end_in_original(self, p: int) -> int:
+        out = p
+        for ss, se, _, oe in self.spans:
+            if p > se:
+                out = oe + (p - se)
+            elif p > ss:
+                return oe
+            else:
+                break
+        return out
+
+
+class _Names:
+    """Replace senders' names by partner labels (and nothing when redaction is off)."""
+
+    def __init__(self, senders: Sequence[str], *, redact: bool) -> None:
+        data = _prompt_data()
+        self.redact = redact
+        self.labels: dict[str, str] = {}
+        for s in senders:
+            if s not in self.labels:
+                self.labels[s] = data["partner_label"].format(letter=_letters(len(self.labels)))
+        self._other = data["other_sender"]
+        self._pattern: re.Pattern[str] | None = None
+        self._label_of: dict[str, str] = {}
+        if not redact:
+            return
+        plain = _plain_words()
+        variants: dict[str, str | None] = {}
+        for sender, label in self.labels.items():
+            if sender.startswith("\x00"):
+                continue
+            full = " ".join(sender.split())
+            parts = full.split(" ")
+            for v in [full, *parts] if len(parts) > 1 else [full]:
+                if len(v) < 2 or not any(ch.isalnum() for ch in v):
+                    continue
+                if v is not full and not any(ch.isalpha() for ch in v):
+                    continue
+                key = v.lower()
+                # a part shared by two senders names neither: leave it to the full names
+                variants[key] = label if variants.get(key, label) == label else None
+        alternatives = []
+        for key, label in sorted(variants.items(), key=lambda kv: -len(kv[0])):
+            if label is None:
+                continue
+            self._label_of[key] = label
+            escaped = re.escape(key)
+            if key in plain:
+                # only as written in the sender name, e.g. "Will" but not "will"
+                written = next(v for s in self.labels for v in [" ".join(s.split()),
+                                                                 *s.split()]
+                               if v.lower() == key)
+                alternatives.append(re.escape(written))
+            else:
+                alternatives.append(f"(?i:{escaped})")
+        if alternatives:
+            self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+
+    def sender(self, sender: str) -> str:
+        if not self.redact and not sender.startswith("\x00"):
+            return sender
+        if sender == _OTHER:
+            return self._other
+        return self.labels.get(sender, sender)
+
+    def text(self, text: str) -> _Redacted:
+        if self._pattern is None:
+            return _Redacted(text, text)
+        out: list[str] = []
+        spans: list[tuple[int, int, int, int]] = []
+        pos = sent_len = 0
+        for m in self._pattern.finditer(text):
+            label = self._label_of[m.group(0).lower()]
+            chunk = text[pos:m.start()]
+            out.append(chunk)
+            sent_len += len(chunk)
+            out.append(label)
+            spans.append((sent_len, sent_len + len(label), m.start(), m.end()))
+            sent_len += len(label)
+            pos = m.end()
+        out.append(text[pos:])
+        return _Redacted(text, "".join(out), tuple(spans))
+
+
+def _letters(i: int) -> str:
+    """A, B, ..., Z, AA, AB, ..."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+# ------------------------------------------------------------------------------ replies
+
+
+def _content_json(content: object) -> Any:
+    """The JSON value in a reply's content (a bare object, or one inside other text)."""
+    if isinstance(content, dict | list):
+        return content
+    if not isinstance(content, str):
+        raise ValueError(f"the content is {type(content).__name__}, not text")
+    text = re.sub(r"<think>.*?</think>", "", content, flags=re.S).strip()
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r"[{\[]", text):
+        try:
+            return decoder.raw_decode(text, m.start())[0]
+        except ValueError:
+            continue
+    raise ValueError(f"no JSON object in the reply: {_one_line(text, 80)!r}")
+
+
+def _codes_list(value: Any) -> list[Any]:
+    if isinstance(value, dict) and isinstance(value.get("codes"), list):
+        return value["codes"]
+    if isinstance(value, list):
+        return value
+    raise ValueError("the JSON has no 'codes' list")
+
+
+# ------------------------------------------------------------------------------ the step
+
+
+class LLMCoder(Step):
+    """Code every message with a language model on an OpenAI-compatible server the user runs.
+
+    Parameters
+    ----------
+    endpoint : str
+        The server's base address, with or without ``/v1`` (``http://127.0.0.1:11434`` for
+        Ollama, ``http://127.0.0.1:8080`` for llama.cpp, ``http://127.0.0.1:8000`` for vLLM).
+    model : str
+        The model name the server knows (``ollama list``).
+    timeout : float
+        Seconds to wait for one answer.
+    batch_size : int
+        Requests in flight at once (servers with parallel slots, such as vLLM or
+        ``llama-server -np 4``, answer them together). Results do not depend on it.
+    context_messages : int
+        Earlier messages of the conversation sent as context (0: none).
+    redact_names : bool
+        Replace the senders' names by "Partner A", "Partner B", ... in what is sent.
+    temperature : float
+    max_retries : int
+        Further tries after a failed request (0 to 5); never more.
+    allow_remote : bool
+        Allow a server that is not on this computer. Off: such an endpoint is refused (E456).
+    threshold : float
+        Codes the model scores at least this are kept.
+    output_field : str
+        The ``message.annotations`` key written by :meth:`transform`.
+
+    Attributes
+    ----------
+    url_ : str
+        The chat completions address requests go to (after :meth:`fit`).
+    requests_ : int
+        Requests sent since :meth:`fit` (retries included).
+    dropped_evidence_ : int
+        Evidence quotes dropped because they are not verbatim in the message.
+    unknown_codes_ : int
+        Code names in replies that are not in the codebook (dropped).
+    dropped_codes_ : int
+        Codes dropped because none of their evidence survived.
+    malformed_items_ : int
+        Entries of a reply's ``codes`` list that were not a code object (dropped).
+
+    Examples
+    --------
+    >>> coder = LLMCoder(endpoint="http://127.0.0.1:11434", model="llama3.1:8b")
+    >>> body = coder.preview("Alex, I felt alone at the party.", sender="Sam",
+    ...                      names=["Sam", "Alex"])
+    >>> body["messages"][1]["content"].splitlines()[-1]
+    'Partner B, I felt alone at the party.'
+    """
+
+    requires: ClassVar[tuple[str, ...]] = ("text",)
+    assigns: ClassVar[tuple[str, ...]] = ("codes",)
+
+    def __init__(self, *, endpoint: str, model: str, timeout: float = 60.0, batch_size: int = 1,
+                 context_messages: int = 2, redact_names: bool = True, temperature: float = 0.0,
+                 max_retries: int = 1, allow_remote: bool = False, threshold: float = 0.5,
+                 output_field: str = "codes") -> None:
+        self.endpoint = endpoint
+        self.model = model
+        self.timeout = timeout
+        self.batch_size = batch_size
+        self.context_messages = context_messages
+        self.redact_names = redact_names
+        self.temperature = temperature
+        self.max_retries = max_retries
+        self.allow_remote = allow_remote
+        self.threshold = threshold
+        self.output_field = output_field
+
+    # -- fitting -------------------------------------------------------------------------
+    def _validate(self, *, check_remote: bool) -> str:
+        def need(ok: bool, option: str, detail: str, value: object) -> None:
+            if not ok:
+                raise OptionError.from_code("E464", option=option, detail=detail, value=value)
+
+        def number(v: object) -> bool:
+            return isinstance(v, int | float) and not isinstance(v, bool)
+
+        need(isinstance(self.model, str) and bool(self.model.strip()), "model",
+             "the name of a model the server serves", self.model)
+        need(number(self.timeout) and 0 < self.timeout <= 3600, "timeout",
+             "seconds between 0 and 3600", self.timeout)
+        need(isinstance(self.batch_size, int) and 1 <= self.batch_size <= 64, "batch_size",
+             "a whole number from 1 to 64", self.batch_size)
+        need(isinstance(self.context_messages, int) and 0 <= self.context_messages <= 50,
+             "context_messages", "a whole number from 0 to 50", self.context_messages)
+        need(isinstance(self.max_retries, int) and 0 <= self.max_retries <= 5, "max_retries",
+             "a whole number from 0 to 5", self.max_retries)
+        need(number(self.temperature) and 0 <= self.temperature <= 2, "temperature",
+             "a number from 0 to 2", self.temperature)
+        need(number(self.threshold) and 0 <= self.threshold <= 1, "threshold",
+             "a number from 0 to 1", self.threshold)
+        return _check_endpoint(self.endpoint, allow_remote=self.allow_remote or not check_remote)
+
+    def fit(self, corpus: Corpus | None = None) -> Self:
+        """Check the settings (and that the endpoint is allowed); return ``self``. Sends nothing."""
+        self.url_ = self._validate(check_remote=True)
+        self._known = frozenset(codebook().names)
+        self._order = {name: i for i, name in enumerate(codebook().names)}
+        self.requests_ = 0
+        self.dropped_evidence_ = 0
+        self.unknown_codes_ = 0
+        self.dropped_codes_ = 0
+        self.malformed_items_ = 0
+        self._lock = threading.Lock()
+        self._fitted_for = self._key()
+        return self
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.endpoint, self.allow_remote)
+
+    def _ensure_fitted(self) -> None:
+        if getattr(self, "_fitted_for", None) != self._key():
+            self.fit()
+        else:
+            self._validate(check_remote=True)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """What was sent and what was dropped since :meth:`fit`."""
+        return {name: getattr(self, f"{name}_", 0) for name in (
+            "requests", "dropped_evidence", "unknown_codes", "dropped_codes", "malformed_items")}
+
+    # -- requests ------------------------------------------------------------------------
+    def _body(self, target: Message, context: Sequence[Message],
+              names: _Names) -> tuple[dict[str, Any], _Redacted]:
+        data = _prompt_data()
+        lines: list[str] = []
+        if context:
+            lines.append(data["context_header"])
+            for m in context:
+                lines.append(f"{names.sender(m.sender)}: {names.text(m.text).sent}")
+        else:
+            lines.append(data["no_context"])
+        lines.append("")
+        redacted = names.text(target.text)
+        lines.append(data["target_header"].format(sender=names.sender(target.sender)))
+        lines.append(redacted.sent)
+        body = {
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": system_prompt()},
+                {"role": "user", "content": "\n".join(lines)},
+            ],
+            "temperature": float(self.temperature),
+            "seed": 0,
+            "stream": False,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": data["schema_name"], "strict": True,
+                                "schema": response_schema()},
+            },
+        }
+        return body, redacted
+
+    def preview(self, message: Message | str, context: Sequence[Message | str] = (), *,
+                sender: str | None = None, names: Sequence[str] | None = None
+                ) -> dict[str, Any]:
+        """The exact JSON body that coding ``message`` would POST; nothing is sent.
+
+        Parameters
+        ----------
+        message : Message or str
+        context : sequence of Message or str
+            Earlier messages, oldest first; only the last ``context_messages`` text messages
+            are used. Plain strings are taken as the other person's.
+        sender : str, optional
+            Who writes a plain-string ``message``.
+        names : sequence of str, optional
+            The conversation's senders in order of first appearance, so that a name in the
+            text is replaced even when its owner is not among these messages (default: the
+            senders of ``context`` and ``message``).
+        """
+        self._validate(check_remote=False)
+        target, ctx = _as_messages(message, context, sender)
+        ctx = self._context(ctx)
+        senders = list(names) if names is not None else [m.sender for m in (*ctx, target)]
+        return self._body(target, ctx, _Names(senders, redact=self.redact_names))[0]
+
+    def _context(self, earlier: Sequence[Message]) -> list[Message]:
+        usable = [m for m in earlier if m.kind in _CODED_KINDS and m.is_human]
+        return usable[-self.context_messages:] if self.context_messages else []
+
+    def _post(self, body: Mapping[str, Any], message_id: str) -> Any:
+        """POST one body, tried at most ``1 + max_retries`` times; the parsed ``codes`` list."""
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        attempts = 1 + self.max_retries
+        failure: Callable[[int], InputError] | None = None
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                time.sleep(min(0.25 * (attempt - 1), 1.0))
+            request = urllib.request.Request(
+                self.url_, data=data, method="POST",
+                headers={"Content-Type": "application/json", "Accept": "application/json"})
+            with self._lock:
+                self.requests_ += 1
+            try:
+                with _opener().open(request, timeout=float(self.timeout)) as response:
+                    raw = response.read()
+            except urllib.error.HTTPError as exc:
+                status, detail = exc.code, _http_detail(exc)
+                failure = _error("E460", endpoint=self.endpoint, status=status, detail=detail,
+                                 model=self.model)
+                if status in _RETRY_STATUS:
+                    continue
+                raise failure(attempt) from None
+            except TimeoutError:
+                failure = _error("E459", endpoint=self.endpoint, timeout=self.timeout)
+                continue
+            except urllib.error.URLError as exc:
+                if isinstance(exc.reason, TimeoutError):
+                    failure = _error("E459", endpoint=self.endpoint, timeout=self.timeout)
+                else:
+                    failure = _error("E458", endpoint=self.endpoint,
+                                     detail=_one_line(getattr(exc.reason, "strerror", None)
+                                                      or exc.reason))
+                continue
+            except (OSError, ValueError, http.client.HTTPException) as exc:
+                # reset connections, bad status lines
+                failure = _error("E458", endpoint=self.endpoint, detail=_one_line(exc))
+                continue
+            content = _completion_content(raw, self.endpoint)
+            try:
+                return _codes_list(_content_json(content))
+            except ValueError as exc:
+                failure = _error("E462", endpoint=self.endpoint, model=self.model,
+                                 message=message_id, detail=_one_line(exc, 120))
+                continue
+        assert failure is not None
+        raise failure(attempts)
+
+    # -- coding --------------------------------------------------------------------------
+    def transform(self, corpus: Corpus) -> Corpus:
+        """Write ``annotations[output_field]`` for every message; non-text messages get ``()``.
+
+        Raises
+        ------
+        InputError
+            E458-E462 when the server cannot be reached or does not answer as asked.
+        """
+        self._ensure_fitted()
+        jobs: list[tuple[Message, dict[str, Any], _Redacted]] = []
+        for conv in corpus.conversations:
+            names = _Names(conv.senders, redact=self.redact_names)
+            earlier: list[Message] = []
+            for m in conv.messages:
+                m.annotations[self.output_field] = ()
+                if m.kind not in _CODED_KINDS or not m.is_human:
+                    continue
+                body, redacted = self._body(m, self._context(earlier), names)
+                jobs.append((m, body, redacted))
+                earlier.append(m)
+        for (m, _, redacted), items in zip(jobs, self._run(jobs), strict=True):
+            m.annotations[self.output_field] = self._codes(items, redacted)
+        return corpus
+
+    def _run(self, jobs: Sequence[tuple[Message, dict[str, Any], _Redacted]]) -> Iterable[Any]:
+        if self.batch_size <= 1 or len(jobs) <= 1:
+            return [self._post(body, m.message_id) for m, body, _ in jobs]
+        with ThreadPoolExecutor(max_workers=self.batch_size) as pool:
+            futures = [pool.submit(self._post, body, m.message_id) for m, body, _ in jobs]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+    def code_text(self, text: str, *, context: Sequence[Message | str] | None = None,
+                  sender: str | None = None) -> tuple[Code, ...]:
+        """Code one string, given the earlier messages of its conversation (oldest first).
+
+        Plain-string context items are taken as the other person's messages.
+        """
+        self._ensure_fitted()
+        target, ctx = _as_messages(text, context or (), sender)
+        ctx = self._context(ctx)
+        names = _Names([m.sender for m in (*ctx, target)], redact=self.redact_names)
+        body, redacted = self._body(target, ctx, names)
+        return self._codes(self._post(body, target.message_id), redacted)
+
+    def _codes(self, items: Sequence[Any], redacted: _Redacted) -> tuple[Code, ...]:
+        scores: dict[str, float] = {}
+        spans: dict[str, set[tuple[int, int]]] = {}
+        for item in items:
+            name = item.get("code") if isinstance(item, dict) else None
+            score = item.get("score", None) if isinstance(item, dict) else None
+            if not isinstance(name, str) or not _is_number(score):
+                self.malformed_items_ += 1
+                continue
+            if name not in self._known:
+                self.unknown_codes_ += 1
+                continue
+            quotes = item.get("evidence", [])
+            if isinstance(quotes, str):
+                quotes = [quotes]
+            found: set[tuple[int, int]] = set()
+            for quote in quotes if isinstance(quotes, list) else []:
+                span = _locate(quote, redacted)
+                if span is None:
+                    self.dropped_evidence_ += 1
+                else:
+                    found.add(span)
+            if not found:
+                self.dropped_codes_ += 1
+                continue
+            scores[name] = max(scores.get(name, 0.0), min(1.0, max(0.0, float(score))))
+            spans.setdefault(name, set()).update(found)
+        text = redacted.original
+        rule_id = f"llm:{self.model}"
+        return tuple(
+            Code(name=name, score=round(scores[name], 4),
+                 evidence=tuple(Evidence(a, b, text[a:b]) for a, b in _merge(spans[name])),
+                 rule_ids=(rule_id,))
+            for name in sorted(scores, key=self._order.__getitem__)
+            if scores[name] >= self.threshold
+        )
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _as_messages(message: Message | str, context: Sequence[Message | str],
+                 sender: str | None) -> tuple[Message, list[Message]]:
+    ctx = [Message("\x00ctx", f"ctx-{i}", _OTHER, None, item) if isinstance(item, str) else item
+           for i, item in enumerate(context)]
+    if isinstance(message, str):
+        message = Message("\x00ctx", "text", sender if sender is not None else _SELF, None,
+                          message)
+    return message, ctx
+
+
+def _locate(quote: object, redacted: _Redacted) -> tuple[int, int] | None:
+    """The quote's span in the original text, or None when it is not verbatim in what was sent."""
+    if not isinstance(quote, str):
+        return None
+    quote = quote.strip()
+    if not quote:
+        return None
+    at = redacted.sent.find(quote)
+    if at < 0:
+        return None
+    a = redacted.start_in_original(at)
+    b = redacted.end_in_original(at + len(quote))
+    return (a, b) if b > a else None
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _error(number: str, **fields: Any) -> Callable[[int], InputError]:
+    def build(attempts: int) -> InputError:
+        return InputError.from_code(number, attempts=attempts, **fields)  # type: ignore[return-value]
+    return build
+
+
+def _http_detail(exc: urllib.error.HTTPError) -> str:
+    try:
+        raw = exc.read(2000)
+    except OSError:
+        raw = b""
+    text = raw.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+        err = data.get("error") if isinstance(data, dict) else None
+        if isinstance(err, dict):
+            text = str(err.get("message") or err)
+        elif err:
+            text = str(err)
+    except ValueError:
+        pass
+    return _one_line(text or exc.reason or "no detail", 160)
+
+
+def _completion_content(raw: bytes, endpoint: str) -> Any:
+    """``choices[0].message.content`` of a chat completion (E461 when the shape is wrong)."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError.from_code("E461", endpoint=endpoint,
+                                   detail=f"the body is not JSON: {_one_line(exc, 80)}") from None
+    try:
+        return data["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        detail = "no choices[0].message.content"
+        if isinstance(data, dict) and data.get("error"):
+            detail += f"; it said: {_one_line(data['error'], 120)}"
+        raise InputError.from_code("E461", endpoint=endpoint, detail=detail) from None
