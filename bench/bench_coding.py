@@ -144,10 +144,23 @@ def bench_trained(args: argparse.Namespace) -> None:
     elapsed = time.perf_counter() - t0
     rate = args.messages / elapsed
     coded = sum(1 for m in corpus.iter_messages() if m.codes)
+    # where the time goes, on a slice: the rule scores the model reads, then the model itself
+    from heard.coding._features import collect_inputs
+
+    part = generate(min(args.messages, 10_000), args.seed + 2)
+    n_part = len(part)
+    t0 = time.perf_counter()
+    pairs = collect_inputs(part, coder._rules)
+    rules_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    coder.code_inputs([p for _, p in pairs])
+    model_s = time.perf_counter() - t0
     print()
     print(f"trained model     {size / 2**20:.2f} MiB on disk ({folder})")
     print(f"model load        {load_s:.2f} s (model only); {fit_s:.2f} s with the rules it uses")
     print(f"throughput        {rate:,.0f} messages/s (one core, {elapsed:.2f} s, rules included)")
+    print(f"  split           rule features {1e6 * rules_s / n_part:.0f} us/message, features + "
+          f"model + evidence {1e6 * model_s / n_part:.0f} us/message ({n_part:,} messages)")
     print(f"messages with >=1 code  {coded / args.messages:.0%}")
     print("target            >= 5,000 messages/s:", "met" if rate >= 5000 else "NOT met",
           "; load < 1 s:", "met" if load_s < 1.0 else "NOT met")

@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
@@ -437,36 +436,43 @@ class TrainedCoder(Step):
         """Codes of prepared rows (see :func:`heard.coding._features.collect_inputs`)."""
         self._ensure_fitted()
         model = self.model_
-        X = model.featurizer.transform(inputs)
+        featurizer = model.featurizer
+        X = featurizer.transform(inputs).tocsr()
         proba = model.classifier._label_proba(X)
-        thresholds = model.classifier.thresholds_
-        coef = model.classifier.coef_
-        auth = set(model.authoritative)
-        order = codebook().names
-        out: list[tuple[Code, ...]] = []
-        X = X.tocsr()
+        # columns in codebook order, so each row's codes come out in that order
+        names = [n for n in codebook().names if n in self._index]
+        cols = np.array([self._index[n] for n in names], dtype=np.intp)
+        proba = proba[:, cols]
+        present = proba >= model.classifier.thresholds_[cols]
+        rule = np.zeros_like(proba)
+        auth = [k for k, n in enumerate(names) if n in set(model.authoritative)]
         for row, item in enumerate(inputs):
-            codes: list[Code] = []
-            x_row: sp.csr_matrix = X[row]
-            for name in order:
-                j = self._index.get(name)
-                if j is None:
-                    continue
-                p = float(proba[row, j])
-                r = float(item.rule_scores.get(name, 0.0)) if name in auth else 0.0
-                if not (p >= thresholds[j] or r >= model.rule_threshold):
-                    continue
-                codes.append(self._code(name, j, max(p, r), item, x_row, coef[j],
-                                        rule_used=r >= model.rule_threshold))
-            out.append(tuple(codes))
+            scores = item.rule_scores
+            if scores:
+                for k in auth:
+                    rule[row, k] = scores.get(names[k], 0.0)
+        rule_used = rule >= model.rule_threshold
+        present |= rule_used
+        out: list[tuple[Code, ...]] = [() for _ in inputs]
+        coef = model.classifier.coef_
+        indptr, indices, data = X.indptr, X.indices, X.data
+        for row in np.flatnonzero(present.any(axis=1)).tolist():
+            item = inputs[row]
+            lo, hi = indptr[row], indptr[row + 1]
+            values = dict(zip(indices[lo:hi].tolist(), data[lo:hi].tolist(), strict=True))
+            grams = featurizer.word_columns(item.text)
+            out[row] = tuple(
+                self._code(names[k], float(max(proba[row, k], rule[row, k])), item, values,
+                           grams, coef[cols[k]], rule_used=bool(rule_used[row, k]))
+                for k in np.flatnonzero(present[row]).tolist())
         return out
 
-    def _code(self, name: str, j: int, score: float, item: MessageInput, x_row: Any,
-              weights: np.ndarray, *, rule_used: bool) -> Code:
+    def _code(self, name: str, score: float, item: MessageInput, values: dict[int, float],
+              grams: list[tuple[int, int, int]], weights: np.ndarray, *,
+              rule_used: bool) -> Code:
         text = item.text
-        values = dict(zip(x_row.indices.tolist(), x_row.data.tolist(), strict=True))
         spans: list[tuple[float, int, int, int]] = []
-        for col, a, b in self.model_.featurizer.word_columns(text):
+        for col, a, b in grams:
             contrib = float(weights[col]) * values.get(col, 0.0)
             if contrib > 0:
                 spans.append((contrib, a, b, col))

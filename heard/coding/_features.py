@@ -16,6 +16,9 @@ One row per human text message, the columns in this order:
 5. **context** from the other partner's previous message: its rule-coded codes and families, a
    few of its hand features (was it a question, a feeling, an apology), the time gap, and the
    families the writer's own previous message was coded with.
+6. **what it answers** (when ``prev_word_weight`` > 0): the other partner's previous message as
+   word 1–2-grams (the same vocabulary and idf), scaled by ``prev_word_weight``. A defense, a
+   validation or a counter-blame is often told apart only by what it replies to.
 """
 
 from __future__ import annotations
@@ -80,12 +83,17 @@ def word_grams(text: str, ngram_range: tuple[int, int] = (1, 2)) -> list[tuple[s
     ['you', 'never', 'listen', 'you never', 'never listen']
     """
     toks = _tokens(text)
+    words = [t.group() for t in toks]
+    starts = [t.start() for t in toks]
+    ends = [t.end() for t in toks]
     out: list[tuple[str, int, int]] = []
     lo, hi = ngram_range
     for n in range(lo, hi + 1):
+        if n == 1:
+            out.extend(zip(words, starts, ends, strict=True))
+            continue
         for i in range(len(toks) - n + 1):
-            first, last = toks[i], toks[i + n - 1]
-            out.append((" ".join(t.group() for t in toks[i:i + n]), first.start(), last.end()))
+            out.append((" ".join(words[i:i + n]), starts[i], ends[i + n - 1]))
     return out
 
 
@@ -162,31 +170,53 @@ def hand_feature_names() -> tuple[str, ...]:
     return _HAND
 
 
+_SORRY_BUT = re.compile(r"\bsorry\b[^.?!]{0,20}\bbut\b")
+_SORRY_YOU_FEEL = re.compile(r"\bsorry (that )?(you|u) (feel|felt)")
+
+
 def _hand(text: str) -> dict[str, float]:
     lex = _lexicon()
     norm = _normalize(text)
-    toks = [t.group() for t in _TOKEN.finditer(norm)]
+    toks = _TOKEN.findall(norm)
     words = [t for t in toks if t not in ("?", "!")]
     n = len(words)
     first = words[0] if words else ""
     selfp, otherp, wep = lex["self_pronouns"], lex["other_pronouns"], lex["we_pronouns"]
-    i_pos = next((k for k, w in enumerate(words) if w in selfp), None)
-    you_pos = next((k for k, w in enumerate(words) if w in otherp), None)
-    neg = [k for k, w in enumerate(words) if w in lex["negators"] or w.endswith("n't")]
-    absolutes = [k for k, w in enumerate(words) if w in lex["absolutes"]]
+    negators, absolutes_lex, hedges = lex["negators"], lex["absolutes"], lex["hedges"]
+    n_i = n_you = n_we = n_hedge = 0
+    i_pos = you_pos = None
+    neg: list[int] = []
+    absolutes: list[int] = []
+    for k, w in enumerate(words):
+        if w in selfp:
+            n_i += 1
+            if i_pos is None:
+                i_pos = k
+        if w in otherp:
+            n_you += 1
+            if you_pos is None:
+                you_pos = k
+        if w in wep:
+            n_we += 1
+        if w in negators or w.endswith("n't"):
+            neg.append(k)
+        if w in absolutes_lex:
+            absolutes.append(k)
+        if w in hedges:
+            n_hedge += 1
     joined = " " + " ".join(words) + " "
     f = {
         "starts_i": float(first in selfp),
         "starts_you": float(first in otherp),
         "starts_we": float(first in wep),
-        "n_i": math.log1p(sum(w in selfp for w in words)),
-        "n_you": math.log1p(sum(w in otherp for w in words)),
-        "n_we": math.log1p(sum(w in wep for w in words)),
+        "n_i": math.log1p(n_i),
+        "n_you": math.log1p(n_you),
+        "n_we": math.log1p(n_we),
         "i_before_you": float(i_pos is not None and (you_pos is None or i_pos < you_pos)),
         "i_feel": float(" i feel " in joined or " i felt " in joined or " i'm feeling " in joined),
         "i_feel_like_you": float(" feel like you " in joined or " feel like u " in joined
                                  or " felt like you " in joined),
-        "feel_word": float(any(w in lex["feel_verbs"] for w in words)),
+        "feel_word": float(not lex["feel_verbs"].isdisjoint(words)),
         "you_are": float(" you're " in joined or " you are " in joined or " ur " in joined
                          or " youre " in joined),
         "n_neg": math.log1p(len(neg)),
@@ -196,15 +226,15 @@ def _hand(text: str) -> dict[str, float]:
         "has_q": float("?" in toks),
         "ends_q": float(norm.rstrip().endswith("?")),
         "q_opener": float(first in lex["question_openers"]),
-        "n_hedge": math.log1p(sum(w in lex["hedges"] for w in words)),
-        "apology": float(any(w in lex["apologies"] for w in words)),
-        "sorry_but": float(bool(re.search(r"\bsorry\b[^.?!]{0,20}\bbut\b", norm))),
-        "sorry_you_feel": float(bool(re.search(r"\bsorry (that )?(you|u) (feel|felt)", norm))),
+        "n_hedge": math.log1p(n_hedge),
+        "apology": float(not lex["apologies"].isdisjoint(words)),
+        "sorry_but": float(_SORRY_BUT.search(norm) is not None),
+        "sorry_you_feel": float(_SORRY_YOU_FEEL.search(norm) is not None),
         "im_sorry": float(" i'm sorry " in joined or " im sorry " in joined
                           or " i am sorry " in joined),
         "future_self": float(any(f" {p} " in joined for p in lex["future_self"])),
-        "contrast": float(any(w in lex["contrast"] for w in words)),
-        "shutdown_short": float(n <= 3 and any(w in lex["shutdown"] for w in words)),
+        "contrast": float(not lex["contrast"].isdisjoint(words)),
+        "shutdown_short": float(n <= 3 and not lex["shutdown"].isdisjoint(words)),
         "n_tokens": math.log1p(n) / 4.0,
         "short": float(n <= 3),
         "lowercase": float(text == text.lower() and any(c.isalpha() for c in text)),
@@ -241,6 +271,9 @@ class MessageFeaturizer:
         Keep at most this many of the most frequent n-grams of each kind (model size).
     hand_weight, context_weight : float
         Scale of the hand and context columns next to the l2-normalized n-gram blocks.
+    prev_word_weight : float
+        Scale of the previous message's word n-grams (0: no such block; models written before
+        it existed load with 0).
 
     Attributes
     ----------
@@ -251,7 +284,8 @@ class MessageFeaturizer:
     def __init__(self, *, word_ngram_range: tuple[int, int] = (1, 2),
                  char_ngram_range: tuple[int, int] = (2, 5), min_df: int = 2,
                  max_word_features: int = 8000, max_char_features: int = 20000,
-                 hand_weight: float = 0.5, context_weight: float = 0.5) -> None:
+                 hand_weight: float = 0.5, context_weight: float = 0.5,
+                 prev_word_weight: float = 0.0) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.min_df = min_df
@@ -259,13 +293,15 @@ class MessageFeaturizer:
         self.max_char_features = max_char_features
         self.hand_weight = hand_weight
         self.context_weight = context_weight
+        self.prev_word_weight = prev_word_weight
 
     def settings(self) -> dict[str, Any]:
         return {"word_ngram_range": list(self.word_ngram_range),
                 "char_ngram_range": list(self.char_ngram_range), "min_df": self.min_df,
                 "max_word_features": self.max_word_features,
                 "max_char_features": self.max_char_features,
-                "hand_weight": self.hand_weight, "context_weight": self.context_weight}
+                "hand_weight": self.hand_weight, "context_weight": self.context_weight,
+                "prev_word_weight": self.prev_word_weight}
 
     def _word_analyzer(self, text: str) -> list[str]:
         return [g for g, _, _ in word_grams(text, self.word_ngram_range)]
@@ -300,7 +336,9 @@ class MessageFeaturizer:
         char_names = self.char_vectorizer_.get_feature_names_out()
         self.feature_names_ = [*(f"word:{w}" for w in word_names),
                                *(f"char:{c}" for c in char_names),
-                               *(f"hand:{h}" for h in _HAND), *_context_names()]
+                               *(f"hand:{h}" for h in _HAND), *_context_names(),
+                               *(f"prev_word:{w}" for w in word_names
+                                 if self.prev_word_weight)]
         self.n_word_ = len(word_names)
         self.word_index_ = {w: i for i, w in enumerate(word_names)}
         self._context_index = {n: i for i, n in enumerate(_context_names())}
@@ -316,7 +354,8 @@ class MessageFeaturizer:
                    max_word_features=int(settings["max_word_features"]),
                    max_char_features=int(settings["max_char_features"]),
                    hand_weight=float(settings["hand_weight"]),
-                   context_weight=float(settings["context_weight"]))
+                   context_weight=float(settings["context_weight"]),
+                   prev_word_weight=float(settings.get("prev_word_weight", 0.0)))
         word, char = self._vectorizers(word_vocab, char_vocab)
         word.idf_ = np.asarray(word_idf, dtype=np.float64)
         char.idf_ = np.asarray(char_idf, dtype=np.float64)
@@ -340,9 +379,27 @@ class MessageFeaturizer:
         hand = np.array([list(cache[t].values()) for t in texts],
                         dtype=np.float32).reshape(len(texts), len(_HAND))
         ctx = self._context(inputs, cache)
-        return sp.hstack([word, char, sp.csr_matrix(hand * self.hand_weight),
-                          sp.csr_matrix(ctx * self.context_weight)], format="csr",
-                         dtype=np.float32)
+        blocks = [word, char, sp.csr_matrix(hand * self.hand_weight),
+                  sp.csr_matrix(ctx * self.context_weight)]
+        if self.prev_word_weight:
+            blocks.append(self._prev_words(inputs, texts, word) * self.prev_word_weight)
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _prev_words(self, inputs: Sequence[MessageInput], texts: Sequence[str],
+                    word: sp.csr_matrix) -> sp.csr_matrix:
+        """The other partner's previous message as word n-grams: what this message answers."""
+        # the previous message is usually in the same batch: reuse its row
+        row_of = {t: i for i, t in enumerate(texts)}
+        missing = sorted({i.prev_text for i in inputs
+                          if i.prev_text is not None and i.prev_text not in row_of})
+        extra = self.word_vectorizer_.transform(missing) if missing else None
+        stacked = sp.vstack([word, extra, sp.csr_matrix((1, word.shape[1]))], format="csr") \
+            if extra is not None else sp.vstack([word, sp.csr_matrix((1, word.shape[1]))],
+                                                format="csr")
+        row_of.update({t: len(texts) + k for k, t in enumerate(missing)})
+        empty = stacked.shape[0] - 1
+        rows = [empty if i.prev_text is None else row_of[i.prev_text] for i in inputs]
+        return stacked[rows]
 
     def _context(self, inputs: Sequence[MessageInput],
                  cache: dict[str, dict[str, float]]) -> np.ndarray:

@@ -36,7 +36,8 @@ __all__ = ["CrossValidation", "cross_validate", "fit_model", "load_corpus", "tra
 #: Model settings: chosen once on grouped cross-validation of the corpus, never on the
 #: reference sample.
 SETTINGS: dict[str, Any] = {
-    "C": 10.0,
+    "C": 30.0,
+    "prev_word_weight": 1.0,
     "calibration_folds": 3,
     "recall_floor": {"safety_risk": 0.98},
     "rule_threshold": 0.5,
@@ -92,7 +93,7 @@ def fit_model(inputs: Sequence[MessageInput], gold: Sequence[set[str]], groups: 
     s = {**SETTINGS, **(settings or {})}
     codes = codebook().names
     Y = _indicator(gold, codes)
-    featurizer = MessageFeaturizer().fit(inputs)
+    featurizer = MessageFeaturizer(prev_word_weight=s["prev_word_weight"]).fit(inputs)
     X = featurizer.transform(inputs)
     floors = {codes.index(c): v for c, v in s["recall_floor"].items()}
     clf = MultiLabelCodeClassifier(C=s["C"], calibration_folds=s["calibration_folds"],

@@ -178,3 +178,22 @@ def test_classifier_cli_train_and_eval(tmp_path: Path, capsys: pytest.CaptureFix
     text = capsys.readouterr().out
     assert "kappa" in text and "family confusion" in text
     assert main(["eval", str(gold), "--engine", "trained", "--model", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("in_batch", [True, False])
+def test_classifier_prev_words_are_what_the_message_answers(small_model, in_batch: bool) -> None:  # type: ignore[no-untyped-def]
+    model, _, _ = small_model
+    featurizer = model.featurizer
+    assert featurizer.prev_word_weight > 0
+    prev = "you never listen to me when I talk about work"
+    reply = MessageInput(text="that's not fair, I always listen", prev_text=prev)
+    first = MessageInput(text="did you pay the bill")  # no previous message: an empty block
+    rows = [MessageInput(text=prev), reply, first] if in_batch else [reply, first]
+    X = featurizer.transform(rows).toarray()
+    n_word = featurizer.n_word_
+    own = featurizer.transform([MessageInput(text=prev)]).toarray()[0, :n_word]
+    block = X[:, -n_word:]
+    r = rows.index(reply)
+    assert own.any()
+    assert np.allclose(block[r], own * featurizer.prev_word_weight)
+    assert not block[rows.index(first)].any()
