@@ -49,6 +49,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from heard.coding._codebook import codebook
 from heard.coding._features import MessageFeaturizer, MessageInput, collect_inputs
+from heard.coding._spans import merge_spans
 from heard.errors import DataFileError, InputError
 from heard.model import Code, Corpus, Evidence, Message, Step
 
@@ -497,7 +498,7 @@ class TrainedCoder(Step):
             stripped = text.strip()
             start = text.find(stripped) if stripped else 0
             chosen.append((start, start + len(stripped)))
-        evidence = tuple(Evidence(a, b, text[a:b]) for a, b in _merge(chosen) if b > a)
+        evidence = tuple(Evidence(a, b, text[a:b]) for a, b in merge_spans(chosen) if b > a)
         return Code(name=name, score=round(score, 4), evidence=evidence,
                     rule_ids=tuple(dict.fromkeys(ids)))
 
@@ -521,12 +522,3 @@ class TrainedCoder(Step):
         self.transform(corpus)
         return target.annotations[self.output_field]
 
-
-def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out

@@ -51,6 +51,7 @@ from importlib import resources
 from typing import Any, ClassVar, Self
 
 from heard.coding._codebook import codebook
+from heard.coding._spans import merge_spans
 from heard.errors import DataFileError, InputError, OptionError
 from heard.model import Code, Corpus, Evidence, Message, Step
 
@@ -653,7 +654,7 @@ class LLMCoder(Step):
         rule_id = f"llm:{self.model}"
         return tuple(
             Code(name=name, score=round(scores[name], 4),
-                 evidence=tuple(Evidence(a, b, text[a:b]) for a, b in _merge(spans[name])),
+                 evidence=tuple(Evidence(a, b, text[a:b]) for a, b in merge_spans(spans[name])),
                  rule_ids=(rule_id,))
             for name in sorted(scores, key=self._order.__getitem__)
             if scores[name] >= self.threshold
@@ -687,15 +688,6 @@ def _locate(quote: object, redacted: _Redacted) -> tuple[int, int] | None:
     b = redacted.end_in_original(at + len(quote))
     return (a, b) if b > a else None
 
-
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
 
 
 def _is_number(value: object) -> bool:

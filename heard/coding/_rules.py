@@ -27,7 +27,7 @@ missed threat costs far more than a second look at a false alarm.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -45,6 +45,7 @@ from heard.coding._rule_data import (
     normalize,
     shared_nlp,
 )
+from heard.coding._spans import merge_spans
 from heard.model import Code, Corpus, Evidence, Message, Step
 
 __all__ = ["RuleCoder"]
@@ -228,7 +229,7 @@ class RuleCoder(Step):
         text = doc.text
         codes = tuple(
             Code(name=code, score=round(scores[code], 4),
-                 evidence=tuple(Evidence(a, b, text[a:b]) for a, b in _merge(spans[code])),
+                 evidence=tuple(Evidence(a, b, text[a:b]) for a, b in merge_spans(spans[code])),
                  rule_ids=tuple(sorted(by_code[code])))
             for code in sorted(scores, key=self._order.__getitem__)
             if scores[code] >= self.threshold
@@ -327,13 +328,3 @@ def _trigger(pattern: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], ...]
     options.sort(key=lambda o: (o[0], sorted(o[1])))
     return tuple(o[1] for o in options[:TRIGGER_WORDS])
 
-
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sort character spans and merge the overlapping ones."""
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
