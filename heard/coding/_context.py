@@ -11,7 +11,9 @@ All of the rule coder's context logic lives here, driven by ``coding/data/contex
    after a reach, a repair or tracking; after "are you coming?" it is no code), ``block`` never
    fires it there ("you're distant" opening a conversation is a ``complaint``, as a reply to a
    reach it is ``counter_blame`` instead), ``boost`` adds ``by`` to its score there (arguing
-   facts in reply to a reach is ``proving_wrong``).
+   facts in reply to a reach is ``proving_wrong``). ``unless_asked`` leaves a condition unmet
+   when that message asked a question: "my phone was in my locker" answering "where were
+   you?" is a plain fact given when asked, not an excuse.
 3. **Resolution.** After scoring, the ``resolve`` table drops a code when another is present in
    the same message: ``withdrawal`` yields to ``staying`` ("I need twenty minutes, then I want to
    finish this"), ``proving_wrong`` to ``validation`` (a correction that takes in the feeling).
@@ -39,6 +41,7 @@ class Turn:
     exists: bool = False
     codes: frozenset[str] = frozenset()
     gap_seconds: float | None = None
+    asked: bool = False
 
 
 NO_TURN = Turn()
@@ -50,12 +53,12 @@ class ContextTracker:
     def __init__(self, settings: Mapping[str, Any]) -> None:
         self._max_gap = float(settings["max_gap_minutes"]) * 60.0
         self._max_own = int(settings["max_own_between"])
-        # (sender, timestamp, codes) of the human messages seen so far, newest last
-        self._seen: list[tuple[str, datetime | None, frozenset[str]]] = []
+        # (sender, timestamp, codes, asked) of the human messages seen so far, newest last
+        self._seen: list[tuple[str, datetime | None, frozenset[str], bool]] = []
 
     def turn_for(self, sender: str | None, timestamp: datetime | None) -> Turn:
         own = 0
-        for other, when, codes in reversed(self._seen):
+        for other, when, codes, asked in reversed(self._seen):
             if sender is not None and other == sender:
                 own += 1
                 if own > self._max_own:
@@ -66,12 +69,13 @@ class ContextTracker:
                 gap = (timestamp - when).total_seconds()
                 if gap > self._max_gap:
                     return NO_TURN
-            return Turn(True, codes, gap)
+            return Turn(True, codes, gap, asked)
         return NO_TURN
 
     def add(self, sender: str | None, timestamp: datetime | None,
-            codes: frozenset[str]) -> None:
-        self._seen.append((sender or "", timestamp, codes))
+            codes: frozenset[str], asked: bool = False) -> None:
+        """Record a message; ``asked``: it put a question to the other sender."""
+        self._seen.append((sender or "", timestamp, codes, asked))
         if len(self._seen) > self._max_own + 2:
             del self._seen[0]
 
@@ -80,7 +84,8 @@ def context_factor(spec: ContextSpec | None, turn: Turn) -> float | None:
     """The score change a rule's context condition makes: ``None`` cancels the hit."""
     if spec is None:
         return 0.0
-    met = turn.exists and not turn.codes.isdisjoint(spec.after)
+    met = turn.exists and not turn.codes.isdisjoint(spec.after) and not (
+        spec.unless_asked and turn.asked)
     if spec.mode == "require":
         return 0.0 if met else None
     if spec.mode == "block":

@@ -44,6 +44,7 @@ __all__ = [
     "MessageInput",
     "collect_inputs",
     "hand_feature_names",
+    "text_in_context",
     "word_grams",
 ]
 
@@ -108,6 +109,26 @@ class MessageInput:
     prev_codes: frozenset[str] = frozenset()
     own_prev_codes: frozenset[str] = frozenset()
     gap_seconds: float | None = None
+
+
+def text_in_context(text: str, context: Sequence[Message | str] | None,
+                    sender: str | None) -> tuple[Corpus, Message]:
+    """A one-conversation corpus of ``context`` (oldest first) then ``text``, and its last message.
+
+    Plain-string context items are taken as the other person's messages; ``sender`` is who
+    writes ``text`` (context messages by them are the writer's own).
+    """
+    me = sender if sender is not None else "\x00self"
+    messages: list[Message] = []
+    for i, item in enumerate(context or ()):
+        if isinstance(item, str):
+            messages.append(Message("\x00ctx", f"ctx-{i}", "\x00other", None, item))
+        else:
+            messages.append(Message("\x00ctx", f"ctx-{i}", item.sender, item.timestamp,
+                                    item.text, kind=item.kind))
+    last_ts = next((m.timestamp for m in reversed(messages) if m.timestamp), None)
+    target = Message("\x00ctx", "ctx-target", me, last_ts, text)
+    return Corpus.from_messages([*messages, target]), target
 
 
 def collect_inputs(corpus: Corpus, rules: Any | None) -> list[tuple[Message, MessageInput]]:

@@ -24,7 +24,9 @@ Rule schema (one JSON object per line)::
     suppresses  list of codes: hits of these codes in the same ``scope`` are dropped
     scope       "sentence" (default) | "message": where ``suppresses`` reaches
     context     {"after": [code or "@group", ...], "mode": "require"|"boost"|"block",
-                 "by": number (boost only)}: conditions on the other sender's previous message
+                 "by": number (boost only), "unless_asked": bool (false)}: conditions on the
+                other sender's previous message; ``unless_asked`` leaves the condition unmet
+                when that message asked a question (an answer to a question is not a defense)
 
 Phrase templates are whitespace-separated tokens matched on the token's normalized form:
 ``(a b|c)`` expands to alternatives (``(...)?`` adds the empty one), ``{lexicon}`` is any
@@ -80,6 +82,7 @@ class ContextSpec:
     after: frozenset[str]
     mode: str
     by: float = 0.0
+    unless_asked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,8 +386,9 @@ def _build(row: Any, file: str, line: int, words: Mapping[str, frozenset[str]],
 
 
 def _context_spec(spec: Any, names: set[str]) -> ContextSpec:
-    if not isinstance(spec, dict) or set(spec) - {"after", "mode", "by"}:
-        raise ValueError("'context' must be an object with 'after', 'mode' and optional 'by'")
+    if not isinstance(spec, dict) or set(spec) - {"after", "mode", "by", "unless_asked"}:
+        raise ValueError("'context' must be an object with 'after', 'mode' and optional 'by' "
+                         "and 'unless_asked'")
     mode = spec.get("mode", "require")
     if mode not in ("require", "boost", "block"):
         raise ValueError("context 'mode' must be require, boost or block")
@@ -392,7 +396,11 @@ def _context_spec(spec: Any, names: set[str]) -> ContextSpec:
     if not isinstance(by, int | float) or not -1 <= by <= 1 or (mode == "boost" and by == 0):
         raise ValueError("context 'by' must be a number in [-1, 1], non-zero for boost")
     after = _check_codes(spec.get("after"), "context.after", names, True)
-    return ContextSpec(after=frozenset(after), mode=mode, by=float(by))
+    unless_asked = spec.get("unless_asked", False)
+    if not isinstance(unless_asked, bool):
+        raise ValueError("context 'unless_asked' must be true or false")
+    return ContextSpec(after=frozenset(after), mode=mode, by=float(by),
+                       unless_asked=unless_asked)
 
 
 def _packaged_rows() -> Iterable[tuple[str, int, str]]:

@@ -138,7 +138,7 @@ class RuleCoder(Step):
                 turn = tracker.turn_for(m.sender, m.timestamp) if self.use_context else NO_TURN
                 codes, context_codes = self._code_doc(next(docs), turn)
                 m.annotations[self.output_field] = codes
-                tracker.add(m.sender, m.timestamp, context_codes)
+                tracker.add(m.sender, m.timestamp, context_codes, asked="?" in m.text)
         return corpus
 
     def code_text(self, text: str, *, context: Sequence[Message | str] | None = None,
@@ -170,7 +170,7 @@ class RuleCoder(Step):
                 else:
                     doc = shared_nlp().make_doc(msg_text)
                     names = self._code_doc(doc, tracker.turn_for(who, when))[1]
-                tracker.add(who, when, names)
+                tracker.add(who, when, names, asked="?" in msg_text)
         turn = tracker.turn_for(sender if sender is not None else "\x00self", None) \
             if self.use_context else NO_TURN
         return self._code_doc(shared_nlp().make_doc(text), turn)[0]

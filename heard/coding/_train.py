@@ -19,19 +19,20 @@ from typing import Any
 import numpy as np
 
 from heard.coding._classifier import (
-    ALWAYS_AUTHORITATIVE,
     MultiLabelCodeClassifier,
     TrainedCoder,
     TrainedModel,
     save_model,
 )
 from heard.coding._codebook import codebook
+from heard.coding._combine import ALWAYS_AUTHORITATIVE, choose_authority
 from heard.coding._evaluate import EvaluationResult, evaluate, load_gold
 from heard.coding._features import MessageFeaturizer, MessageInput, collect_inputs
 from heard.errors import InputError
 from heard.model import Corpus, Message
 
-__all__ = ["CrossValidation", "cross_validate", "fit_model", "load_corpus", "train"]
+__all__ = ["CrossValidation", "codebook_examples", "corpus_inputs", "cross_validate", "fit_model",
+           "load_corpus", "train", "with_codebook_examples"]
 
 #: Model settings: chosen once on grouped cross-validation of the corpus, never on the
 #: reference sample.
@@ -40,9 +41,20 @@ SETTINGS: dict[str, Any] = {
     "prev_word_weight": 1.0,
     "calibration_folds": 3,
     "recall_floor": {"safety_risk": 0.98},
+    # thresholds of these families' codes weigh precision over recall (F-beta): a false
+    # "defensive" or "contemptuous" label costs more than a miss (issue 4); 0.7 lifted their
+    # grouped-CV precision by 0.03-0.12 at no cost to macro-F1 (0.5 cost 0.007)
+    "precision_beta": {"families": ["attack", "defend"], "beta": 0.7},
     "rule_threshold": 0.5,
     "rule_feature_threshold": 0.05,
     "authoritative_margin": 0.005,
+    # a single rule raises its code by itself where its hits were right this often on the
+    # training corpus (see heard.coding._combine)
+    "rule_precision": 0.8,
+    "rule_min_hits": 5,
+    # the codebook's own examples join every training set (never a test set): the codebook is
+    # the contract, so its plain examples should be coded as it says
+    "codebook_examples": True,
 }
 CV_FOLDS = 5
 
@@ -66,7 +78,37 @@ def load_corpus(corpus_dir: str | Path) -> tuple[list[Message], list[set[str]], 
     return messages, gold, couples
 
 
-def _inputs(messages: Sequence[Message], rule_feature_threshold: float) -> list[MessageInput]:
+def codebook_examples() -> tuple[list[Message], list[set[str]], list[str]]:
+    """The codebook's examples as one-message conversations labeled with their code.
+
+    Examples that need context to read (written with a note in parentheses, such as
+    "k (as shutdown)") are left out. Each example is its own group.
+    """
+    messages: list[Message] = []
+    gold: list[set[str]] = []
+    for info in codebook().codes:
+        for k, text in enumerate(info.examples):
+            if "(" in text:
+                continue
+            key = f"codebook-{info.name}-{k}"
+            messages.append(Message(key, key, "codebook", None, text))
+            gold.append({info.name})
+    return messages, gold, [m.conversation_id for m in messages]
+
+
+def with_codebook_examples(messages: list[Message], gold: list[set[str]], couples: list[str],
+                           settings: dict[str, Any]
+                           ) -> tuple[list[Message], list[set[str]], list[str]]:
+    """The corpus plus the codebook's examples at its end, where ``codebook_examples`` is on."""
+    if not settings["codebook_examples"]:
+        return messages, gold, couples
+    em, eg, ec = codebook_examples()
+    return messages + em, gold + eg, couples + ec
+
+
+def corpus_inputs(messages: Sequence[Message], rule_feature_threshold: float
+                  ) -> list[MessageInput]:
+    """Each message's :class:`MessageInput` (rule scores at ``rule_feature_threshold``)."""
     from heard.coding._rules import RuleCoder
 
     copies = [Message(m.conversation_id, m.message_id, m.sender, m.timestamp, m.text,
@@ -81,12 +123,6 @@ def _indicator(gold: Sequence[set[str]], codes: Sequence[str]) -> np.ndarray:
     return np.array([[c in g for c in codes] for g in gold], dtype=np.int8)
 
 
-def _f1(pred: np.ndarray, y: np.ndarray) -> float:
-    tp = int((pred & (y == 1)).sum())
-    denom = int(pred.sum()) + int(y.sum())
-    return 2 * tp / denom if denom else 0.0
-
-
 def fit_model(inputs: Sequence[MessageInput], gold: Sequence[set[str]], groups: Sequence[str],
               *, seed: int = 0, settings: dict[str, Any] | None = None) -> TrainedModel:
     """Fit featurizer and classifier; choose the authoritative codes on out-of-fold scores."""
@@ -96,22 +132,20 @@ def fit_model(inputs: Sequence[MessageInput], gold: Sequence[set[str]], groups: 
     featurizer = MessageFeaturizer(prev_word_weight=s["prev_word_weight"]).fit(inputs)
     X = featurizer.transform(inputs)
     floors = {codes.index(c): v for c, v in s["recall_floor"].items()}
+    cb = codebook()
+    beta = s["precision_beta"]
+    betas = {j: float(beta["beta"]) for j, c in enumerate(codes)
+             if cb.family_of(c) in beta["families"]}
     clf = MultiLabelCodeClassifier(C=s["C"], calibration_folds=s["calibration_folds"],
-                                   recall_floor=floors, random_state=seed)
+                                   recall_floor=floors, threshold_beta=betas, random_state=seed)
     clf.fit(X, Y, groups=list(groups))
-    authoritative = list(ALWAYS_AUTHORITATIVE)
+    authoritative: tuple[str, ...] = ALWAYS_AUTHORITATIVE
+    rules: tuple[str, ...] = ()
     if clf.oof_proba_ is not None:
-        model_pred = clf.oof_proba_ >= clf.thresholds_
-        for j, code in enumerate(codes):
-            if code in authoritative:
-                continue
-            rule_pred = np.array([i.rule_scores.get(code, 0.0) >= s["rule_threshold"]
-                                  for i in inputs])
-            if _f1(model_pred[:, j] | rule_pred, Y[:, j]) > \
-                    _f1(model_pred[:, j], Y[:, j]) + s["authoritative_margin"]:
-                authoritative.append(code)
+        authoritative, rules = choose_authority(clf.oof_proba_ >= clf.thresholds_, Y, inputs,
+                                                codes, s)
     return TrainedModel(codes=tuple(codes), featurizer=featurizer, classifier=clf,
-                        authoritative=tuple(c for c in codes if c in authoritative),
+                        authoritative=authoritative, authoritative_rules=rules,
                         rule_threshold=s["rule_threshold"],
                         rule_feature_threshold=s["rule_feature_threshold"])
 
@@ -146,37 +180,48 @@ def cross_validate(corpus_dir: str | Path, *, n_folds: int = CV_FOLDS, seed: int
     t0 = time.perf_counter()
     s = {**SETTINGS, **(settings or {})}
     messages, gold, couples = load_corpus(corpus_dir)
-    inputs = _inputs(messages, s["rule_feature_threshold"])
-    predicted: list[set[str]] = [set() for _ in messages]
+    n = len(messages)
+    messages, gold, couples = with_codebook_examples(messages, gold, couples, s)
+    inputs = corpus_inputs(messages, s["rule_feature_threshold"])
+    extra = list(range(n, len(messages)))  # codebook examples: in every training set
+    predicted: list[set[str]] = [set() for _ in range(n)]
     splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for train_idx, test_idx in splitter.split(np.zeros(len(messages)), groups=couples):
+    for train_idx, test_idx in splitter.split(np.zeros(n), groups=couples[:n]):
+        train_idx = [*train_idx.tolist(), *extra]
         model = fit_model([inputs[i] for i in train_idx], [gold[i] for i in train_idx],
                           [couples[i] for i in train_idx], seed=seed, settings=s)
         coder = TrainedCoder(model=model).fit()
         for i, codes in zip(test_idx, coder.code_inputs([inputs[i] for i in test_idx]),
                             strict=True):
             predicted[i] = {c.name for c in codes}
-    rules = [{c for c, v in i.rule_scores.items() if v >= s["rule_threshold"]} for i in inputs]
-    return CrossValidation(trained=evaluate(gold, predicted), rules=evaluate(gold, rules),
-                           n_folds=n_folds, n_couples=len(set(couples)),
+    rules = [{c for c, v in i.rule_scores.items() if v >= s["rule_threshold"]}
+             for i in inputs[:n]]
+    return CrossValidation(trained=evaluate(gold[:n], predicted),
+                           rules=evaluate(gold[:n], rules),
+                           n_folds=n_folds, n_couples=len(set(couples[:n])),
                            seconds=time.perf_counter() - t0)
 
 
 def train(corpus_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
           cv: bool = True) -> dict[str, Any]:
     """Rebuild the model from the corpus, write it and ``model_card.json``; return the card."""
-    messages, gold, couples = load_corpus(corpus_dir)
-    inputs = _inputs(messages, SETTINGS["rule_feature_threshold"])
+    corpus_messages, corpus_gold, corpus_couples = load_corpus(corpus_dir)
+    messages, gold, couples = with_codebook_examples(corpus_messages, corpus_gold, corpus_couples,
+                                             SETTINGS)
+    inputs = corpus_inputs(messages, SETTINGS["rule_feature_threshold"])
     model = fit_model(inputs, gold, couples, seed=seed)
     card: dict[str, Any] = {
         "engine": "heard trained coder (one-vs-rest logistic regression, Platt-calibrated)",
         "seed": seed,
         "settings": SETTINGS,
-        "training_data": {"messages": len(messages), "couples": len(set(couples)),
-                          "conversations": len({m.conversation_id for m in messages}),
+        "training_data": {"messages": len(corpus_messages),
+                          "couples": len(set(corpus_couples)),
+                          "conversations": len({m.conversation_id for m in corpus_messages}),
+                          "codebook_examples": len(messages) - len(corpus_messages),
                           "files": sorted(p.name for p in Path(corpus_dir).glob("batch_*.jsonl"))},
         "n_features": int(model.classifier.coef_.shape[1]),
         "authoritative_codes": list(model.authoritative),
+        "authoritative_rules": list(model.authoritative_rules),
         "thresholds": {c: round(float(t), 4)
                        for c, t in zip(model.codes, model.classifier.thresholds_, strict=True)},
         "never_trained_on": "../shared/gold/reference.jsonl",

@@ -57,7 +57,10 @@ def _header(analysis: Analysis) -> dict[str, Any]:
         else gen.strftime("%d %b %Y, %H:%M"),
         "generated_iso": gen.isoformat(),
         "version": __version__,
-        "coder": {"given": "codes given with the input", "RuleCoder": "heard's rules"}.get(
+        "coder": {"given": "codes given with the input", "RuleCoder": "heard's rules",
+                  "TrainedCoder": "heard's trained model, with its rules",
+                  "EmbeddingCoder": "sentence embeddings, with heard's rules",
+                  "LLMCoder": "a language model you run"}.get(
             analysis.coder, analysis.coder),
         "senders": list(analysis.senders),
     }
@@ -131,8 +134,9 @@ def _caveats(analysis: Analysis) -> list[str]:
         "descriptive results from one lab's studies. They are not norms, not a target, and not "
         "heard's predictive power.",
         "The codes come from " + ("the codes given with the input." if analysis.coder == "given"
-                                  else "heard's rules, which read words, not intent: they miss "
-                                  "some messages and mislabel others.")
+                                  else "a coder that reads words, not intent: it misses some "
+                                  "messages and mislabels others (see the coder named above and "
+                                  "its measured accuracy in heard's README).")
         + " What happens in person, by phone or in other apps is not here.",
     ]
     if not p.has_timestamps:

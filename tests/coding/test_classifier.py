@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from heard.cli import main
 from heard.coding import MultiLabelCodeClassifier, TrainedCoder, load_model, save_model
 from heard.coding._features import MessageInput, collect_inputs, word_grams
-from heard.coding._train import _inputs, fit_model, load_corpus
+from heard.coding._train import corpus_inputs, fit_model, load_corpus
 from heard.errors import InputError
 from heard.model import Corpus, Message
 
@@ -40,7 +40,7 @@ def _slice(tmp_path: Path, files: tuple[str, ...]) -> Path:
 def small_model(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     folder = _slice(tmp_path_factory.mktemp("slice"), ("batch_001.jsonl", "batch_002.jsonl"))
     messages, gold, couples = load_corpus(folder)
-    inputs = _inputs(messages, 0.05)
+    inputs = corpus_inputs(messages, 0.05)
     return fit_model(inputs, gold, couples, seed=0, settings=SMALL), messages, inputs
 
 
@@ -68,10 +68,27 @@ def test_classifier_recall_floor_lowers_threshold() -> None:
     assert oof[y == 1].mean() >= 0.99 or floored.thresholds_[0] == pytest.approx(0.02)
 
 
+def test_classifier_threshold_beta_favors_precision() -> None:
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + rng.normal(scale=1.5, size=300) > 1.0).astype(int)
+    Y = np.c_[y, y]
+    clf = MultiLabelCodeClassifier(calibration_folds=4, threshold_beta={1: 0.5}).fit(X, Y)
+    f1_cut, precise_cut = clf.thresholds_
+    assert precise_cut > f1_cut
+    oof = clf.oof_proba_
+
+    def precision(cut: float, col: int) -> float:
+        hit = oof[:, col] >= cut
+        return float(y[hit].mean())
+
+    assert precision(precise_cut, 1) > precision(f1_cut, 0)
+
+
 def test_classifier_training_is_deterministic(tmp_path: Path) -> None:
     folder = _slice(tmp_path, ("batch_003.jsonl",))
     messages, gold, couples = load_corpus(folder)
-    inputs = _inputs(messages, 0.05)
+    inputs = corpus_inputs(messages, 0.05)
     a = fit_model(inputs, gold, couples, seed=0, settings=SMALL)
     b = fit_model(inputs, gold, couples, seed=0, settings=SMALL)
     assert np.array_equal(a.classifier.coef_, b.classifier.coef_)
@@ -197,3 +214,28 @@ def test_classifier_prev_words_are_what_the_message_answers(small_model, in_batc
     assert own.any()
     assert np.allclose(block[r], own * featurizer.prev_word_weight)
     assert not block[rows.index(first)].any()
+
+
+def test_classifier_packaged_model_codes_the_codebook_examples() -> None:
+    # the codebook is the contract: its plain examples (those that need no context) are in
+    # every training set, and the shipped model must code each one as the codebook says
+    from heard.coding._train import codebook_examples
+
+    messages, gold, _ = codebook_examples()
+    assert len(messages) >= 60
+    coder = TrainedCoder().fit()
+    missed = [(m.text, sorted(g)) for m, g in zip(messages, gold, strict=True)
+              if not g <= {c.name for c in coder.code_text(m.text)}]
+    assert missed == []
+
+
+def test_classifier_card_matches_the_packaged_model() -> None:
+    import heard.coding
+
+    folder = Path(heard.coding.__file__).parent / "data" / "model"
+    card = json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
+    model = load_model()
+    assert card["authoritative_codes"] == list(model.authoritative)
+    assert card["authoritative_rules"] == list(model.authoritative_rules)
+    assert card["training_data"]["codebook_examples"] == model.meta["training_data"][
+        "codebook_examples"] > 0

@@ -287,6 +287,15 @@ def test_rules_fact_reply_to_reach_is_proving_wrong(coder: RuleCoder) -> None:
     assert "proving_wrong" in names(coder, text, context=["I felt forgotten when you didn't text"])
 
 
+@pytest.mark.parametrize(("before", "expected"), [
+    ("you never pick up. I felt so stupid waiting there", {"escaping_blame"}),
+    ("where were you? you didn't pick up", set()),  # a plain fact given when asked
+])
+def test_rules_excuse_after_accusation_unless_asked(coder: RuleCoder, before: str,
+                                                    expected: set[str]) -> None:
+    assert names(coder, "my phone was in my locker", context=[before]) == expected
+
+
 def test_rules_transform_walks_order_and_skips_events(coder: RuleCoder) -> None:
     msgs = [
         Message("c", "1", "A", T0, "I feel so alone lately"),

@@ -203,3 +203,19 @@ def test_corpus_review_log_matches_gold() -> None:
         diff = sum(sorted(a) != sorted(b) for a, b in pairs)
         assert e["changed"] == diff, e["conversation_id"]
         assert e["note"].strip()
+
+
+def test_corpus_second_coder_sample_is_whole_conversations() -> None:
+    rows = [json.loads(line) for line in (REPO / "data" / "agreement" / "second_coder.jsonl")
+            .read_text(encoding="utf-8").splitlines()]
+    codes = {c["name"] for c in json.loads(CODEBOOK.read_text(encoding="utf-8"))["codes"]}
+    by_conv: dict[str, set[str]] = {}
+    for path in sorted(CORPUS.glob("batch_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            by_conv.setdefault(row["conversation_id"], set()).add(row["message_id"])
+    sampled = {r["message_id"] for r in rows}
+    assert len(sampled) == len(rows) >= 300
+    convs = {m.rsplit("-", 1)[0] for m in sampled}
+    assert all(by_conv[c] <= sampled for c in convs)  # every sampled conversation is whole
+    assert all(set(r["codes"]) <= codes for r in rows)
