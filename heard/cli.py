@@ -516,13 +516,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     card = train(args.corpus, args.out, seed=args.seed, cv=not args.no_cv)
     _stderr(f"heard: trained on {card['training_data']['messages']} messages "
             f"({card['training_data']['couples']} couples); wrote {args.out}")
-    cv = card.get("grouped_cv")
-    if cv:
-        for engine in ("trained", "rules"):
-            r = cv[engine]
-            print(f"grouped CV ({cv['n_folds']} folds by couple), {engine}: macro-F1 codes "
-                  f"{r['macro_f1']:.3f}, families {r['family_macro_f1']:.3f}")
+    _print_cv(card.get("grouped_cv"), "trained")
     return EXIT_OK
+
+
+def _print_cv(cv: dict[str, Any] | None, engine: str) -> None:
+    """One line per engine (``engine`` and the rules beside it) of a training card's CV."""
+    if not cv:
+        return
+    for name in (engine, "rules"):
+        r = cv[name]
+        print(f"grouped CV ({cv['n_folds']} folds by couple), {name}: macro-F1 codes "
+              f"{r['macro_f1']:.3f}, families {r['family_macro_f1']:.3f}")
 
 
 def _train_embed(args: argparse.Namespace) -> int:
@@ -533,12 +538,7 @@ def _train_embed(args: argparse.Namespace) -> int:
     _stderr(f"heard: trained an embedding head on {card['training_data']['messages']} messages "
             f"({card['training_data']['couples']} couples) with '{card['embed_model']['name']}' "
             f"(fingerprint {card['embed_model']['fingerprint']}); wrote {out}")
-    cv = card.get("grouped_cv")
-    if cv:
-        for engine in ("embed", "rules"):
-            r = cv[engine]
-            print(f"grouped CV ({cv['n_folds']} folds by couple), {engine}: macro-F1 codes "
-                  f"{r['macro_f1']:.3f}, families {r['family_macro_f1']:.3f}")
+    _print_cv(card.get("grouped_cv"), "embed")
     return EXIT_OK
 
 

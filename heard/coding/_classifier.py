@@ -55,16 +55,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from heard.coding._codebook import codebook
-from heard.coding._combine import ALWAYS_AUTHORITATIVE, rule_raises
+from heard.coding._combine import ALWAYS_AUTHORITATIVE, InputCoder, combined_code, rule_raises
 from heard.coding._features import (
     MessageFeaturizer,
     MessageInput,
-    collect_inputs,
-    text_in_context,
 )
-from heard.coding._spans import merge_spans
 from heard.errors import DataFileError, InputError
-from heard.model import Code, Corpus, Evidence, Message, Step
+from heard.model import Code, Corpus
 
 __all__ = ["MultiLabelCodeClassifier", "TrainedCoder", "TrainedModel", "load_model",
            "save_model"]
@@ -393,7 +390,7 @@ def load_model(path: str | Path | None = None) -> TrainedModel:
 # ------------------------------------------------------------------------------ the step
 
 
-class TrainedCoder(Step):
+class TrainedCoder(InputCoder):
     """Code every message with the trained model (and the rules it is combined with).
 
     Parameters
@@ -438,27 +435,14 @@ class TrainedCoder(Step):
             self.model, TrainedModel) else None)
         return self
 
-    def _ensure_fitted(self) -> None:
+    def _ready(self) -> None:
         if getattr(self, "_fitted_for", None) != (id(self.model), self.model if not isinstance(
                 self.model, TrainedModel) else None):
             self.fit()
 
-    def transform(self, corpus: Corpus) -> Corpus:
-        """Write ``annotations[output_field]`` for every message; non-text messages get ``()``."""
-        self._ensure_fitted()
-        pairs = collect_inputs(corpus, self._rules)
-        for m in corpus.iter_messages():
-            m.annotations[self.output_field] = ()
-        if not pairs:
-            return corpus
-        coded = self.code_inputs([p[1] for p in pairs])
-        for (m, _), codes in zip(pairs, coded, strict=True):
-            m.annotations[self.output_field] = codes
-        return corpus
-
     def code_inputs(self, inputs: Sequence[MessageInput]) -> list[tuple[Code, ...]]:
         """Codes of prepared rows (see :func:`heard.coding._features.collect_inputs`)."""
-        self._ensure_fitted()
+        self._ready()
         model = self.model_
         featurizer = model.featurizer
         X = featurizer.transform(inputs).tocsr()
@@ -488,7 +472,6 @@ class TrainedCoder(Step):
     def _code(self, name: str, score: float, item: MessageInput, values: dict[int, float],
               grams: list[tuple[int, int, int]], weights: np.ndarray, *,
               rule_used: bool) -> Code:
-        text = item.text
         spans: list[tuple[float, int, int, int]] = []
         for col, a, b in grams:
             contrib = float(weights[col]) * values.get(col, 0.0)
@@ -507,25 +490,6 @@ class TrainedCoder(Step):
             ids.append(f"model:{names[col]}")
             if len(chosen) >= self.max_evidence:
                 break
-        rule = next((c for c in item.rule_codes if c.name == name), None)
-        if rule is not None and (rule_used or rule.score >= self.model_.rule_threshold):
-            chosen.extend((e.start, e.end) for e in rule.evidence)
-            ids.extend(rule.rule_ids)
-        if not chosen:
-            stripped = text.strip()
-            start = text.find(stripped) if stripped else 0
-            chosen.append((start, start + len(stripped)))
-        evidence = tuple(Evidence(a, b, text[a:b]) for a, b in merge_spans(chosen) if b > a)
-        return Code(name=name, score=round(score, 4), evidence=evidence,
-                    rule_ids=tuple(dict.fromkeys(ids)))
-
-    def code_text(self, text: str, *, context: Sequence[Message | str] | None = None,
-                  sender: str | None = None) -> tuple[Code, ...]:
-        """Code one string, given the earlier messages of its conversation (oldest first).
-
-        Plain-string context items are taken as the other person's messages.
-        """
-        corpus, target = text_in_context(text, context, sender)
-        self.transform(corpus)
-        return target.annotations[self.output_field]
+        return combined_code(name, score, item, chosen, ids, rule_used=rule_used,
+                             rule_threshold=self.model_.rule_threshold)
 

@@ -25,9 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from heard.coding._features import MessageInput
+from heard.coding._features import MessageInput, collect_inputs, text_in_context
+from heard.coding._spans import merge_spans
+from heard.model import Code, Corpus, Evidence, Message, Step
 
-__all__ = ["ALWAYS_AUTHORITATIVE", "choose_authority", "rule_raises"]
+__all__ = ["ALWAYS_AUTHORITATIVE", "InputCoder", "choose_authority", "combined_code",
+           "rule_raises"]
 
 #: Codes where rules may raise a code by themselves, whatever the training data say.
 ALWAYS_AUTHORITATIVE = ("safety_risk",)
@@ -98,3 +101,66 @@ def rule_raises(inputs: Sequence[MessageInput], names: Sequence[str],
             elif rules and not rules.isdisjoint(_fired(item, name, threshold)):
                 scores[row, k] = item.rule_scores[name]
     return scores, scores >= threshold
+
+
+def combined_code(name: str, score: float, item: MessageInput, spans: list[tuple[int, int]],
+                  ids: list[str], *, rule_used: bool, rule_threshold: float) -> Code:
+    """The code with the model's evidence ``spans`` plus the rule's, where a rule fired.
+
+    A code with no span at all quotes the whole (stripped) message, so that every code
+    carries the text it stands on.
+    """
+    text = item.text
+    chosen = list(spans)
+    ids = list(ids)
+    rule = next((c for c in item.rule_codes if c.name == name), None)
+    if rule is not None and (rule_used or rule.score >= rule_threshold):
+        chosen.extend((e.start, e.end) for e in rule.evidence)
+        ids.extend(rule.rule_ids)
+    if not chosen:
+        stripped = text.strip()
+        start = text.find(stripped) if stripped else 0
+        chosen.append((start, start + len(stripped)))
+    evidence = tuple(Evidence(a, b, text[a:b]) for a, b in merge_spans(chosen) if b > a)
+    return Code(name=name, score=round(score, 4), evidence=evidence,
+                rule_ids=tuple(dict.fromkeys(ids)))
+
+
+class InputCoder(Step):
+    """Base of the model-based coders: they code :class:`MessageInput` rows in batches.
+
+    A subclass sets ``output_field``, a fitted rule coder in ``_rules`` (its scores are the
+    rows' rule features), and implements ``_ready`` (fit if needed) and ``code_inputs``.
+    """
+
+    output_field: str
+    _rules: Any
+
+    def _ready(self) -> None:
+        raise NotImplementedError
+
+    def code_inputs(self, inputs: Sequence[MessageInput]) -> list[tuple[Code, ...]]:
+        raise NotImplementedError
+
+    def transform(self, corpus: Corpus) -> Corpus:
+        """Write ``annotations[output_field]`` for every message; non-text messages get ``()``."""
+        self._ready()
+        pairs = collect_inputs(corpus, self._rules)
+        for m in corpus.iter_messages():
+            m.annotations[self.output_field] = ()
+        if not pairs:
+            return corpus
+        coded = self.code_inputs([p[1] for p in pairs])
+        for (m, _), codes in zip(pairs, coded, strict=True):
+            m.annotations[self.output_field] = codes
+        return corpus
+
+    def code_text(self, text: str, *, context: Sequence[Message | str] | None = None,
+                  sender: str | None = None) -> tuple[Code, ...]:
+        """Code one string, given the earlier messages of its conversation (oldest first).
+
+        Plain-string context items are taken as the other person's messages.
+        """
+        corpus, target = text_in_context(text, context, sender)
+        self.transform(corpus)
+        return target.annotations[self.output_field]

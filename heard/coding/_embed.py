@@ -56,14 +56,25 @@ import numpy as np
 
 from heard.coding._classifier import MultiLabelCodeClassifier
 from heard.coding._codebook import codebook
-from heard.coding._combine import ALWAYS_AUTHORITATIVE, choose_authority, rule_raises
+from heard.coding._combine import (
+    ALWAYS_AUTHORITATIVE,
+    InputCoder,
+    choose_authority,
+    combined_code,
+    rule_raises,
+)
 from heard.coding._evaluate import EvaluationResult, evaluate
-from heard.coding._features import MessageInput, collect_inputs, text_in_context
-from heard.coding._spans import merge_spans
+from heard.coding._features import MessageInput
 from heard.coding._train import SETTINGS as TRAINED_SETTINGS
-from heard.coding._train import corpus_inputs, load_corpus, with_codebook_examples
+from heard.coding._train import (
+    code_classifier,
+    corpus_inputs,
+    load_corpus,
+    training_card,
+    with_codebook_examples,
+)
 from heard.errors import DataFileError, InputError, OptionError
-from heard.model import Code, Corpus, Evidence, Message, Step
+from heard.model import Code, Corpus
 
 __all__ = [
     "EmbeddingCoder",
@@ -451,14 +462,7 @@ def fit_head(inputs: Sequence[MessageInput], gold: Sequence[set[str]], groups: S
                          prev_codes_weight=s["prev_codes_weight"],
                          rule_weight=s["rule_weight"])
     X = head.features(inputs, *_vectors(embedder, inputs))
-    floors = {codes.index(c): v for c, v in s["recall_floor"].items()}
-    cb = codebook()
-    beta = s["precision_beta"]
-    betas = {j: float(beta["beta"]) for j, c in enumerate(codes)
-             if cb.family_of(c) in beta["families"]}
-    clf = MultiLabelCodeClassifier(C=s["C"], calibration_folds=s["calibration_folds"],
-                                   recall_floor=floors, threshold_beta=betas, random_state=seed)
-    clf.fit(X, Y, groups=list(groups))
+    clf = code_classifier(codes, s, seed).fit(X, Y, groups=list(groups))
     head.classifier = clf
     if clf.oof_proba_ is not None:
         head.authoritative, head.authoritative_rules = choose_authority(
@@ -508,7 +512,7 @@ class _Decision:
     prev_vectors: np.ndarray
 
 
-class EmbeddingCoder(Step):
+class EmbeddingCoder(InputCoder):
     """Code every message with a classifier head over a local sentence-embedding model.
 
     Parameters
@@ -587,18 +591,8 @@ class EmbeddingCoder(Step):
         self._fitted_for = self._key()
         return self
 
-    def transform(self, corpus: Corpus) -> Corpus:
-        """Write ``annotations[output_field]`` for every message; non-text messages get ``()``."""
-        self.fit()
-        pairs = collect_inputs(corpus, self._rules)
-        for m in corpus.iter_messages():
-            m.annotations[self.output_field] = ()
-        if not pairs:
-            return corpus
-        coded = self.code_inputs([p[1] for p in pairs])
-        for (m, _), codes in zip(pairs, coded, strict=True):
-            m.annotations[self.output_field] = codes
-        return corpus
+    def _ready(self) -> None:
+        self.fit()  # a no-op when already fitted for these settings
 
     def _decide(self, inputs: Sequence[MessageInput]) -> _Decision:
         head = self.head_
@@ -662,7 +656,6 @@ class EmbeddingCoder(Step):
 
     def _code(self, name: str, score: float, item: MessageInput, spans: list[tuple[int, int]],
               drop: np.ndarray | None, *, rule_used: bool) -> Code:
-        text = item.text
         chosen: list[tuple[int, int]] = []
         ids: list[str] = []
         if drop is None:
@@ -676,27 +669,8 @@ class EmbeddingCoder(Step):
                     chosen.append(spans[j])
         if chosen:
             ids.append("embed:occlusion")
-        rule = next((c for c in item.rule_codes if c.name == name), None)
-        if rule is not None and (rule_used or rule.score >= self.head_.rule_threshold):
-            chosen.extend((e.start, e.end) for e in rule.evidence)
-            ids.extend(rule.rule_ids)
-        if not chosen:
-            stripped = text.strip()
-            start = text.find(stripped) if stripped else 0
-            chosen.append((start, start + len(stripped)))
-        evidence = tuple(Evidence(a, b, text[a:b]) for a, b in merge_spans(chosen) if b > a)
-        return Code(name=name, score=round(score, 4), evidence=evidence,
-                    rule_ids=tuple(dict.fromkeys(ids)))
-
-    def code_text(self, text: str, *, context: Sequence[Message | str] | None = None,
-                  sender: str | None = None) -> tuple[Code, ...]:
-        """Code one string, given the earlier messages of its conversation (oldest first).
-
-        Plain-string context items are taken as the other person's messages.
-        """
-        corpus, target = text_in_context(text, context, sender)
-        self.transform(corpus)
-        return target.annotations[self.output_field]
+        return combined_code(name, score, item, chosen, ids, rule_used=rule_used,
+                             rule_threshold=self.head_.rule_threshold)
 
 
 # ------------------------------------------------------------------- training and evaluation
@@ -782,24 +756,11 @@ def train_embed(corpus_dir: str | Path, out_dir: str | Path,
     embedder = _embedder(embed_model, device)
     inputs = corpus_inputs(messages, SETTINGS["rule_feature_threshold"])
     head = fit_head(inputs, gold, couples, embedder, seed=seed)
-    card: dict[str, Any] = {
-        "engine": "heard embedding coder (sentence embeddings + one-vs-rest logistic "
-                  "regression, Platt-calibrated)",
-        "embed_model": embedder.describe(),
-        "seed": seed,
-        "settings": SETTINGS,
-        "training_data": {"messages": len(corpus_messages),
-                          "couples": len(set(corpus_couples)),
-                          "conversations": len({m.conversation_id for m in corpus_messages}),
-                          "codebook_examples": len(messages) - len(corpus_messages),
-                          "files": sorted(p.name for p in Path(corpus_dir).glob("batch_*.jsonl"))},
-        "n_features": int(head.classifier.coef_.shape[1]),
-        "authoritative_codes": list(head.authoritative),
-        "authoritative_rules": list(head.authoritative_rules),
-        "thresholds": {c: round(float(t), 4)
-                       for c, t in zip(head.codes, head.classifier.thresholds_, strict=True)},
-        "never_trained_on": "../shared/gold/reference.jsonl",
-    }
+    card = training_card(
+        "heard embedding coder (sentence embeddings + one-vs-rest logistic regression, "
+        "Platt-calibrated)", seed, SETTINGS, corpus_dir, corpus_messages,
+        len(messages) - len(corpus_messages), head)
+    card["embed_model"] = embedder.describe()
     if cv:
         card["grouped_cv"] = cross_validate_embed(corpus_dir, embed_model, seed=seed,
                                                   device=device).to_dict()

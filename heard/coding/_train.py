@@ -31,8 +31,9 @@ from heard.coding._features import MessageFeaturizer, MessageInput, collect_inpu
 from heard.errors import InputError
 from heard.model import Corpus, Message
 
-__all__ = ["CrossValidation", "codebook_examples", "corpus_inputs", "cross_validate", "fit_model",
-           "load_corpus", "train", "with_codebook_examples"]
+__all__ = ["CrossValidation", "code_classifier", "codebook_examples", "corpus_inputs",
+           "cross_validate", "fit_model", "load_corpus", "train", "training_card",
+           "with_codebook_examples"]
 
 #: Model settings: chosen once on grouped cross-validation of the corpus, never on the
 #: reference sample.
@@ -71,11 +72,15 @@ def load_corpus(corpus_dir: str | Path) -> tuple[list[Message], list[set[str]], 
         gold.extend(g)
     if not messages:
         raise InputError.from_code("E453", path=folder)
+    return messages, gold, _couples(messages)
+
+
+def _couples(messages: Sequence[Message]) -> list[str]:
+    """Each message's couple: the sorted pair of its conversation's senders."""
     senders: dict[str, set[str]] = {}
     for m in messages:
         senders.setdefault(m.conversation_id, set()).add(m.sender)
-    couples = ["|".join(sorted(senders[m.conversation_id])) for m in messages]
-    return messages, gold, couples
+    return ["|".join(sorted(senders[m.conversation_id])) for m in messages]
 
 
 def codebook_examples() -> tuple[list[Message], list[set[str]], list[str]]:
@@ -123,6 +128,19 @@ def _indicator(gold: Sequence[set[str]], codes: Sequence[str]) -> np.ndarray:
     return np.array([[c in g for c in codes] for g in gold], dtype=np.int8)
 
 
+def code_classifier(codes: Sequence[str], settings: dict[str, Any],
+                    seed: int) -> MultiLabelCodeClassifier:
+    """An unfitted classifier with the settings' regularization, recall floors and F-betas."""
+    cb = codebook()
+    beta = settings["precision_beta"]
+    return MultiLabelCodeClassifier(
+        C=settings["C"], calibration_folds=settings["calibration_folds"],
+        recall_floor={codes.index(c): v for c, v in settings["recall_floor"].items()},
+        threshold_beta={j: float(beta["beta"]) for j, c in enumerate(codes)
+                        if cb.family_of(c) in beta["families"]},
+        random_state=seed)
+
+
 def fit_model(inputs: Sequence[MessageInput], gold: Sequence[set[str]], groups: Sequence[str],
               *, seed: int = 0, settings: dict[str, Any] | None = None) -> TrainedModel:
     """Fit featurizer and classifier; choose the authoritative codes on out-of-fold scores."""
@@ -131,14 +149,7 @@ def fit_model(inputs: Sequence[MessageInput], gold: Sequence[set[str]], groups: 
     Y = _indicator(gold, codes)
     featurizer = MessageFeaturizer(prev_word_weight=s["prev_word_weight"]).fit(inputs)
     X = featurizer.transform(inputs)
-    floors = {codes.index(c): v for c, v in s["recall_floor"].items()}
-    cb = codebook()
-    beta = s["precision_beta"]
-    betas = {j: float(beta["beta"]) for j, c in enumerate(codes)
-             if cb.family_of(c) in beta["families"]}
-    clf = MultiLabelCodeClassifier(C=s["C"], calibration_folds=s["calibration_folds"],
-                                   recall_floor=floors, threshold_beta=betas, random_state=seed)
-    clf.fit(X, Y, groups=list(groups))
+    clf = code_classifier(codes, s, seed).fit(X, Y, groups=list(groups))
     authoritative: tuple[str, ...] = ALWAYS_AUTHORITATIVE
     rules: tuple[str, ...] = ()
     if clf.oof_proba_ is not None:
@@ -202,30 +213,44 @@ def cross_validate(corpus_dir: str | Path, *, n_folds: int = CV_FOLDS, seed: int
                            seconds=time.perf_counter() - t0)
 
 
+def training_card(engine: str, seed: int, settings: dict[str, Any], corpus_dir: str | Path,
+                  corpus_messages: Sequence[Message], n_examples: int, model: Any
+                  ) -> dict[str, Any]:
+    """What a trained model was built from and chose (``model_card.json``, before any CV).
+
+    ``model`` is a :class:`TrainedModel` or an embedding head: anything with ``codes``,
+    ``classifier``, ``authoritative`` and ``authoritative_rules``.
+    """
+    couples = set(_couples(corpus_messages))
+    clf = model.classifier
+    return {
+        "engine": engine,
+        "seed": seed,
+        "settings": settings,
+        "training_data": {"messages": len(corpus_messages), "couples": len(couples),
+                          "conversations": len({m.conversation_id for m in corpus_messages}),
+                          "codebook_examples": n_examples,
+                          "files": sorted(p.name for p in Path(corpus_dir).glob("batch_*.jsonl"))},
+        "n_features": int(clf.coef_.shape[1]),
+        "authoritative_codes": list(model.authoritative),
+        "authoritative_rules": list(model.authoritative_rules),
+        "thresholds": {c: round(float(t), 4)
+                       for c, t in zip(model.codes, clf.thresholds_, strict=True)},
+        "never_trained_on": "../shared/gold/reference.jsonl",
+    }
+
+
 def train(corpus_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
           cv: bool = True) -> dict[str, Any]:
     """Rebuild the model from the corpus, write it and ``model_card.json``; return the card."""
     corpus_messages, corpus_gold, corpus_couples = load_corpus(corpus_dir)
-    messages, gold, couples = with_codebook_examples(corpus_messages, corpus_gold, corpus_couples,
-                                             SETTINGS)
+    messages, gold, couples = with_codebook_examples(corpus_messages, corpus_gold,
+                                                     corpus_couples, SETTINGS)
     inputs = corpus_inputs(messages, SETTINGS["rule_feature_threshold"])
     model = fit_model(inputs, gold, couples, seed=seed)
-    card: dict[str, Any] = {
-        "engine": "heard trained coder (one-vs-rest logistic regression, Platt-calibrated)",
-        "seed": seed,
-        "settings": SETTINGS,
-        "training_data": {"messages": len(corpus_messages),
-                          "couples": len(set(corpus_couples)),
-                          "conversations": len({m.conversation_id for m in corpus_messages}),
-                          "codebook_examples": len(messages) - len(corpus_messages),
-                          "files": sorted(p.name for p in Path(corpus_dir).glob("batch_*.jsonl"))},
-        "n_features": int(model.classifier.coef_.shape[1]),
-        "authoritative_codes": list(model.authoritative),
-        "authoritative_rules": list(model.authoritative_rules),
-        "thresholds": {c: round(float(t), 4)
-                       for c, t in zip(model.codes, model.classifier.thresholds_, strict=True)},
-        "never_trained_on": "../shared/gold/reference.jsonl",
-    }
+    card = training_card(
+        "heard trained coder (one-vs-rest logistic regression, Platt-calibrated)", seed,
+        SETTINGS, corpus_dir, corpus_messages, len(messages) - len(corpus_messages), model)
     if cv:
         result = cross_validate(corpus_dir, seed=seed)
         card["grouped_cv"] = result.to_dict()
