@@ -30,8 +30,9 @@ How a message is coded
    ``defend`` codes, because a false "defensive" or "contemptuous" label on someone costs more
    than a miss (``precision_beta`` in :data:`heard.coding._train.SETTINGS`).
 5. Evidence: the word 1–2-grams present in the message with the largest positive
-   contribution (weight x value) to the code, mapped back to exact character offsets, plus the
-   rule's evidence where a rule fired for the code.
+   contribution (weight x value) to the code, at most ``max_evidence`` of them and only those
+   within ``EVIDENCE_SHARE`` (half) of the strongest, mapped back to exact character offsets,
+   plus the rule's evidence where a rule fired for the code.
 
 The model is stored without pickle: arrays in ``model.npz``, vocabularies and settings in
 ``model.json`` (see :func:`save_model` / :func:`load_model`).
@@ -59,6 +60,7 @@ from heard.coding._combine import ALWAYS_AUTHORITATIVE, InputCoder, combined_cod
 from heard.coding._features import (
     MessageFeaturizer,
     MessageInput,
+    evidence_function_words,
 )
 from heard.errors import DataFileError, InputError
 from heard.model import Code, Corpus
@@ -67,6 +69,9 @@ __all__ = ["MultiLabelCodeClassifier", "TrainedCoder", "TrainedModel", "load_mod
            "save_model"]
 
 MODEL_FORMAT = 1
+#: A word n-gram is quoted as evidence when its contribution to the code is at least this share
+#: of the strongest gram's.
+EVIDENCE_SHARE = 0.5
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -431,6 +436,10 @@ class TrainedCoder(InputCoder):
         self.model_ = model
         self._rules = RuleCoder(threshold=model.rule_feature_threshold).fit()
         self._index = {c: i for i, c in enumerate(model.codes)}
+        # word n-grams made only of function words ("at the", "do") are never quoted
+        function_words = evidence_function_words()
+        self._quotable = [not function_words.issuperset(n.split())
+                          for n in model.featurizer.word_vectorizer_.get_feature_names_out()]
         self._fitted_for = (id(self.model), self.model if not isinstance(
             self.model, TrainedModel) else None)
         return self
@@ -473,18 +482,22 @@ class TrainedCoder(InputCoder):
               grams: list[tuple[int, int, int]], weights: np.ndarray, *,
               rule_used: bool) -> Code:
         spans: list[tuple[float, int, int, int]] = []
+        quotable = self._quotable
         for col, a, b in grams:
             contrib = float(weights[col]) * values.get(col, 0.0)
-            if contrib > 0:
+            if contrib > 0 and quotable[col]:
                 spans.append((contrib, a, b, col))
         spans.sort(key=lambda s: (-s[0], s[1], s[2]))
         seen: set[int] = set()
         chosen: list[tuple[int, int]] = []
         ids: list[str] = []
         names = self.model_.featurizer.feature_names_
-        for _, a, b, col in spans:
+        top = spans[0][0] if spans else 0.0
+        for contrib, a, b, col in spans:
             if col in seen:
                 continue
+            if contrib < EVIDENCE_SHARE * top:
+                break  # a weak gram says little about why: quote only the strong ones
             seen.add(col)
             chosen.append((a, b))
             ids.append(f"model:{names[col]}")

@@ -43,6 +43,7 @@ __all__ = [
     "MessageFeaturizer",
     "MessageInput",
     "collect_inputs",
+    "evidence_function_words",
     "hand_feature_names",
     "text_in_context",
     "word_grams",
@@ -60,6 +61,11 @@ def _lexicon() -> dict[str, frozenset[str]]:
     raw = json.loads(resources.files("heard.coding").joinpath("data", "features.json")
                      .read_text(encoding="utf-8"))
     return {k: frozenset(v) for k, v in raw.items() if isinstance(v, list)}
+
+
+def evidence_function_words() -> frozenset[str]:
+    """Words that alone never make a quotable piece of evidence (``features.json``)."""
+    return _lexicon()["evidence_function_words"]
 
 
 def _normalize(text: str) -> str:

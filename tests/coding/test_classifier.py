@@ -239,3 +239,23 @@ def test_classifier_card_matches_the_packaged_model() -> None:
     assert card["authoritative_rules"] == list(model.authoritative_rules)
     assert card["training_data"]["codebook_examples"] == model.meta["training_data"][
         "codebook_examples"] > 0
+
+
+@pytest.mark.parametrize("text", [
+    "whatever. do what you want, you always do",
+    "I felt really alone at the party, can we talk tonight?",
+    "it was one drink. you're making it a thing",
+])
+def test_classifier_evidence_is_never_only_function_words(text: str) -> None:
+    from heard.coding._features import evidence_function_words
+
+    words = evidence_function_words()
+    codes = TrainedCoder().fit().code_text(text)
+    assert codes
+    for code in codes:
+        for rule_id in code.rule_ids:
+            if rule_id.startswith("model:word:"):
+                assert not words.issuperset(rule_id.removeprefix("model:word:").split())
+        for ev in code.evidence:
+            assert text[ev.start:ev.end] == ev.text
+            assert not words.issuperset(ev.text.lower().split())
