@@ -483,7 +483,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         corpus = code(Corpus.from_messages(messages), coder=coder)
         _report_engine(coder)
         predicted = [set(m.code_names) for m in corpus.iter_messages()]
-        result = evaluate(gold, predicted)
+        result = evaluate(gold, predicted, groups=[m.conversation_id for m in messages])
         out["gold"] = result.to_dict()
         if not args.json:
             print(result.as_text())

@@ -1,7 +1,13 @@
 """Coding: assign the codebook's codes to every message, with scores and evidence spans."""
 
 from heard.coding._codebook import Codebook, CodeInfo, FamilyInfo, codebook, explain
-from heard.coding._evaluate import EvaluationResult, evaluate, family_confusion, load_gold
+from heard.coding._evaluate import (
+    EvaluationResult,
+    bootstrap_intervals,
+    evaluate,
+    family_confusion,
+    load_gold,
+)
 
 __all__ = [
     "CodeInfo",
@@ -17,6 +23,7 @@ __all__ = [
     "RuleCoder",
     "SentenceEmbedder",
     "TrainedCoder",
+    "bootstrap_intervals",
     "codebook",
     "cross_validate",
     "cross_validate_embed",

@@ -738,7 +738,8 @@ def cross_validate_embed(corpus_dir: str | Path, embed_model: str | os.PathLike[
     rules = [{c for c, v in i.rule_scores.items() if v >= s["rule_threshold"]}
              for i in inputs[:n]]
     return EmbeddingCrossValidation(
-        embed=evaluate(gold[:n], predicted), rules=evaluate(gold[:n], rules), n_folds=n_folds,
+        embed=evaluate(gold[:n], predicted, groups=[m.conversation_id for m in messages[:n]]),
+        rules=evaluate(gold[:n], rules), n_folds=n_folds,
         n_couples=len(set(couples[:n])), seconds=time.perf_counter() - t0,
         embed_model=embedder.describe(), embed_seconds=embed_seconds)
 

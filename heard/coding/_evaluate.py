@@ -10,6 +10,11 @@ Cohen's kappa of a code compares gold and predicted presence over all messages:
 ``(p_o - p_e) / (1 - p_e)`` with ``p_o`` the share of messages where both agree and ``p_e`` the
 agreement expected from the two base rates (1.0 when both agree everywhere and ``p_e`` is 1).
 
+Confidence intervals (:func:`bootstrap_intervals`) resample whole conversations with
+replacement (a cluster bootstrap: messages of one conversation are not independent) and report
+the percentile interval of macro-F1 over codes and over families and of micro-F1. On a small
+gold set they are wide, and they should be read before any difference between two coders.
+
 The family confusion matrix counts, per message, gold family (row) against predicted family
 (column): a family in both is a hit on the diagonal; each gold family the prediction missed is
 paired with each predicted family the gold lacks (a confusion), or with ``none`` when nothing
@@ -20,17 +25,20 @@ was predicted in its place; a predicted family with no missed gold family counts
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from heard.coding._codebook import codebook
 from heard.errors import E, ExportFormatError, InputError
 from heard.model import Message
 
-__all__ = ["EvaluationResult", "LabelScore", "evaluate", "family_confusion", "load_gold"]
+__all__ = ["EvaluationResult", "LabelScore", "bootstrap_intervals", "evaluate",
+           "family_confusion", "load_gold"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +161,7 @@ class EvaluationResult:
             "codes": [s.to_dict() for s in self.codes],
             "families": [s.to_dict() for s in self.families],
             "family_confusion": self.family_confusion,
+            **({"intervals": self.extra["intervals"]} if "intervals" in self.extra else {}),
         }
 
     def as_text(self) -> str:
@@ -162,8 +171,15 @@ class EvaluationResult:
             f"{self.n_predicted} predicted; exact match {self.exact_match:.1%}",
             f"macro-F1 (codes) {self.macro_f1:.3f}   micro-F1 {self.micro_f1:.3f}   "
             f"macro-F1 (families) {self.family_macro_f1:.3f}",
-            "",
         ]
+        ci = self.extra.get("intervals")
+        if ci:
+            lines.append(
+                f"{ci['level']:.0%} intervals ({ci['n_resamples']} resamples of "
+                f"{ci['n_groups']} conversations): codes {ci['macro_f1'][0]:.3f}-"
+                f"{ci['macro_f1'][1]:.3f}   micro {ci['micro_f1'][0]:.3f}-{ci['micro_f1'][1]:.3f}"
+                f"   families {ci['family_macro_f1'][0]:.3f}-{ci['family_macro_f1'][1]:.3f}")
+        lines.append("")
         for title, rows in (("code", self.codes), ("family", self.families)):
             lines.append(f"{title:<18} {'prec':>6} {'rec':>6} {'f1':>6} {'kappa':>6} "
                          f"{'support':>8} {'pred':>5}")
@@ -181,13 +197,19 @@ class EvaluationResult:
         return "\n".join(lines).rstrip() + "\n"
 
 
-def evaluate(gold: Sequence[set[str]], predicted: Sequence[set[str]]) -> EvaluationResult:
+def evaluate(gold: Sequence[set[str]], predicted: Sequence[set[str]], *,
+             groups: Sequence[Hashable] | None = None,
+             n_resamples: int = 1000) -> EvaluationResult:
     """Compare predicted code sets with gold code sets, message by message.
 
     Parameters
     ----------
     gold, predicted : sequence of set of str
         One set of code names per message, in the same order.
+    groups : sequence, optional
+        The conversation of each message; when given, ``extra["intervals"]`` holds bootstrap
+        intervals (:func:`bootstrap_intervals`, ``n_resamples`` resamples).
+    n_resamples : int
     """
     if len(gold) != len(predicted):
         raise ValueError(f"gold has {len(gold)} messages but predicted has {len(predicted)}")
@@ -209,7 +231,85 @@ def evaluate(gold: Sequence[set[str]], predicted: Sequence[set[str]]) -> Evaluat
         n_predicted=sum(len(p) for p in pred_l),
         exact_match=exact / len(gold_l) if gold_l else 0.0,
         family_confusion=family_confusion(gold_f, pred_f, [f.name for f in cb.families]),
+        extra={} if groups is None or not gold_l else {"intervals": bootstrap_intervals(
+            gold_l, pred_l, groups, n_resamples=n_resamples)},
     )
+
+
+def _counts(gold: Sequence[set[str]], predicted: Sequence[set[str]]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-message tp, fp, fn indicators, one column per label seen in either side."""
+    labels = sorted(set().union(*gold, *predicted)) if gold else []
+    col = {label: j for j, label in enumerate(labels)}
+    tp = np.zeros((len(gold), len(labels)))
+    fp = np.zeros_like(tp)
+    fn = np.zeros_like(tp)
+    for i, (g, p) in enumerate(zip(gold, predicted, strict=True)):
+        for label in g & p:
+            tp[i, col[label]] = 1
+        for label in p - g:
+            fp[i, col[label]] = 1
+        for label in g - p:
+            fn[i, col[label]] = 1
+    return tp, fp, fn
+
+
+def _f1s(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Macro-F1 (over labels seen in each resample) and micro-F1, one value per row."""
+    denom = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    seen = (denom > 0).sum(axis=1)
+    macro = np.divide(f1.sum(axis=1), seen, out=np.zeros(len(tp)), where=seen > 0)
+    pooled = denom.sum(axis=1)
+    micro = np.divide(2 * tp.sum(axis=1), pooled, out=np.zeros(len(tp)), where=pooled > 0)
+    return macro, micro
+
+
+def bootstrap_intervals(gold: Sequence[set[str]], predicted: Sequence[set[str]],
+                        groups: Sequence[Hashable], *, n_resamples: int = 1000,
+                        level: float = 0.95, seed: int = 0) -> dict[str, Any]:
+    """Percentile intervals of macro-F1 (codes, families) and micro-F1, resampling ``groups``.
+
+    Parameters
+    ----------
+    gold, predicted : sequence of set of str
+        As for :func:`evaluate`.
+    groups : sequence
+        The conversation of each message: whole conversations are resampled.
+    n_resamples, level, seed
+        Bootstrap size, interval coverage and the generator's seed (deterministic).
+    """
+    if not (len(gold) == len(predicted) == len(groups)):
+        raise ValueError("gold, predicted and groups must have one entry per message")
+    if n_resamples < 1 or not 0 < level < 1:
+        raise ValueError("n_resamples must be >= 1 and level in (0, 1)")
+    cb = codebook()
+    keys = list(dict.fromkeys(groups))
+    index = {k: i for i, k in enumerate(keys)}
+    member = np.zeros((len(keys), len(gold)))
+    for m, g in enumerate(groups):
+        member[index[g], m] = 1.0
+    draws = np.random.default_rng(seed).integers(0, len(keys), (n_resamples, len(keys)))
+    # how many times each message is in each resample
+    weights = np.stack([np.bincount(d, minlength=len(keys)) for d in draws]) @ member
+
+    def fam(codes: set[str]) -> set[str]:
+        return {cb.family_of(c) if c in cb else c for c in codes}
+
+    out: dict[str, Any] = {"level": level, "n_resamples": n_resamples, "n_groups": len(keys),
+                           "seed": seed}
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    for name, (g, p) in (("codes", (gold, predicted)),
+                         ("families", ([fam(x) for x in gold], [fam(x) for x in predicted]))):
+        tp, fp, fn = _counts([set(x) for x in g], [set(x) for x in p])
+        macro, micro = _f1s(weights @ tp, weights @ fp, weights @ fn)
+        key = "macro_f1" if name == "codes" else "family_macro_f1"
+        out[key] = [round(float(np.percentile(macro, lo)), 4),
+                    round(float(np.percentile(macro, hi)), 4)]
+        if name == "codes":
+            out["micro_f1"] = [round(float(np.percentile(micro, lo)), 4),
+                               round(float(np.percentile(micro, hi)), 4)]
+    return out
 
 
 def family_confusion(gold: Sequence[set[str]], predicted: Sequence[set[str]],

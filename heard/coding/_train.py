@@ -207,7 +207,8 @@ def cross_validate(corpus_dir: str | Path, *, n_folds: int = CV_FOLDS, seed: int
             predicted[i] = {c.name for c in codes}
     rules = [{c for c, v in i.rule_scores.items() if v >= s["rule_threshold"]}
              for i in inputs[:n]]
-    return CrossValidation(trained=evaluate(gold[:n], predicted),
+    convs = [m.conversation_id for m in messages[:n]]
+    return CrossValidation(trained=evaluate(gold[:n], predicted, groups=convs),
                            rules=evaluate(gold[:n], rules),
                            n_folds=n_folds, n_couples=len(set(couples[:n])),
                            seconds=time.perf_counter() - t0)

@@ -127,3 +127,28 @@ def test_evaluate_family_confusion_by_hand() -> None:
     assert conf["none"]["arc"] == 1           # an extra family next to a hit
     assert sum(sum(row.values()) for row in conf.values()) == 5
     assert "family confusion" in evaluate(gold, pred).as_text()
+
+
+def test_evaluate_bootstrap_intervals_resample_conversations() -> None:
+    from heard.coding import bootstrap_intervals
+
+    gold = [{"criticism"}, set(), {"bid"}, {"bid", "emotional_truth"}, set(), {"criticism"}] * 4
+    perfect = bootstrap_intervals(gold, gold, [i // 3 for i in range(24)], n_resamples=200)
+    assert perfect["macro_f1"] == [1.0, 1.0] and perfect["family_macro_f1"] == [1.0, 1.0]
+    noisy = [g if i % 5 else {"contempt"} for i, g in enumerate(gold)]
+    groups = [i // 3 for i in range(24)]
+    a = bootstrap_intervals(gold, noisy, groups, n_resamples=300, seed=1)
+    assert a == bootstrap_intervals(gold, noisy, groups, n_resamples=300, seed=1)
+    point = evaluate(gold, noisy)
+    assert a["macro_f1"][0] <= point.macro_f1 + 1e-9 and a["macro_f1"][0] < a["macro_f1"][1]
+    assert a["n_groups"] == 8 and a["level"] == 0.95
+    with pytest.raises(ValueError):
+        bootstrap_intervals(gold, noisy, groups[:-1])
+
+
+def test_evaluate_intervals_in_text_and_dict() -> None:
+    gold = [{"criticism"}, set(), {"bid"}, {"criticism"}]
+    result = evaluate(gold, [{"criticism"}, set(), set(), {"bid"}], groups=["a", "a", "b", "c"],
+                      n_resamples=50)
+    assert "intervals" in result.to_dict() and "95% intervals" in result.as_text()
+    assert "intervals" not in evaluate(gold, gold).to_dict()
