@@ -91,15 +91,15 @@ def rule_raises(inputs: Sequence[MessageInput], names: Sequence[str],
     """
     codes = set(authoritative)
     rules = set(authoritative_rules)
+    column = {name: k for k, name in enumerate(names)}
     scores = np.zeros((len(inputs), len(names)))
     for row, item in enumerate(inputs):
-        if not item.rule_scores:
-            continue
-        for k, name in enumerate(names):
-            if name in codes:
-                scores[row, k] = item.rule_scores.get(name, 0.0)
-            elif rules and not rules.isdisjoint(_fired(item, name, threshold)):
-                scores[row, k] = item.rule_scores[name]
+        for name, score in item.rule_scores.items():
+            k = column.get(name)
+            if k is None or score < threshold:
+                continue  # below the threshold a rule raises nothing, whoever has authority
+            if name in codes or (rules and not rules.isdisjoint(_fired(item, name, threshold))):
+                scores[row, k] = score
     return scores, scores >= threshold
 
 

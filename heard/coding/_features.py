@@ -267,7 +267,7 @@ def _hand(text: str) -> dict[str, float]:
         "lowercase": float(text == text.lower() and any(c.isalpha() for c in text)),
         "exclaim": float("!" in text),
         "ellipsis": float("..." in text or "\u2026" in text),
-        "non_ascii": float(any(ord(c) > 127 for c in text)),
+        "non_ascii": float(not text.isascii()),
     }
     return f
 

@@ -4,8 +4,11 @@ How a message is coded
 ----------------------
 1. The text is tokenized by a blank English spaCy pipeline and its token norms normalized for
    texting ("u" -> you, "im" -> i am; see ``lexicons/norms.json``).
-2. A ``Matcher`` (phrase templates and token patterns) and a ``PhraseMatcher`` on ``NORM``
-   (lexicon rules) find every rule hit, see :mod:`heard.coding._rule_data` for the rule schema.
+2. Token patterns (phrase templates and patterns, spaCy ``Matcher`` syntax) and a
+   ``PhraseMatcher`` on ``NORM`` (lexicon rules) find every rule hit, see
+   :mod:`heard.coding._rule_data` for the rule schema. Patterns are bucketed by the words they
+   need and run as regular expressions over the token norms (``_RegexBucket``: the same hits
+   as spaCy's ``Matcher``, about twice as fast; a test checks both agree).
 3. Each hit is checked (:mod:`heard.coding._negation`, :mod:`heard.coding._context`): its
    anchor, negation (``negatable`` rules), a later "but" (``contrast`` rules) and the rule's
    condition on the other sender's previous message. Surviving hits of rules with
@@ -27,10 +30,12 @@ missed threat costs far more than a second look at a false alarm.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from spacy.attrs import LIKE_NUM
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
@@ -256,13 +261,94 @@ _COMMON = frozenset(
 )
 
 
+class _RegexBucket:
+    """Token patterns compiled to regular expressions over a message's token string.
+
+    spaCy's ``Matcher`` builds a Python ``Token`` for every token at every call, which costs
+    more than the matching when a message runs a few one-pattern buckets. A pattern of ``NORM``
+    (a word or ``IN``/``NOT_IN`` lists), ``LIKE_NUM`` and the ``?`` / ``{0,n}`` operators is
+    the same thing as a regular expression over the token norms written as `` norm`` each (a
+    number's norm carries a ``\x01`` mark), and Python's ``re`` runs it in C. A lookahead
+    finds a match at every token where one starts, like the Matcher; where the Matcher also
+    reports shorter matches from the same start, the regex reports the longest, which passes
+    every hit filter whenever a shorter one does (anchors and negation look at the start, the
+    "but" check and "whole" anchor at what follows the end).
+    """
+
+    __slots__ = ("_compiled", "sources")
+
+    def __init__(self, sources: list[tuple[int, str]]) -> None:
+        self.sources = sources
+        # compiled on first use: a message runs a few of the thousands of buckets, and compiling
+        # them all would add a second to every start
+        self._compiled: list[tuple[int, re.Pattern[str]]] | None = None
+
+    @staticmethod
+    def source(pattern: Sequence[Mapping[str, Any]]) -> str | None:
+        """The regex of one Matcher pattern, or None when it uses anything else."""
+        parts = []
+        for token in pattern:
+            op = token.get("OP")
+            rest = set(token) - {"OP"}
+            if rest == {"LIKE_NUM"} and token["LIKE_NUM"] is True:
+                body = " [^ ]*\x01(?= )"
+            elif rest == {"NORM"} and isinstance(token["NORM"], str):
+                body = f" {re.escape(token['NORM'])}\x01?(?= )"
+            elif rest == {"NORM"} and isinstance(token["NORM"], dict) \
+                    and set(token["NORM"]) in ({"IN"}, {"NOT_IN"}):
+                (kind, words), = token["NORM"].items()
+                alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+                body = f" (?:{alts})\x01?(?= )" if kind == "IN" \
+                    else f" (?!(?:{alts})\x01?(?= ))[^ ]+(?= )"
+            else:
+                return None
+            if op is None:
+                parts.append(body)
+            elif op == "?":
+                parts.append(f"(?:{body})?")
+            elif isinstance(op, str) and re.fullmatch(r"\{0,\d+\}", op):
+                parts.append(f"(?:{body}){op}")
+            else:
+                return None
+        return "(?=(" + "".join(parts) + "))"
+
+    def __call__(self, encoded: str, at: Mapping[int, int]) -> list[tuple[int, int, int]]:
+        if self._compiled is None:
+            self._compiled = [(key, re.compile(src)) for key, src in self.sources]
+        out: list[tuple[int, int, int]] = []
+        for key, regex in self._compiled:
+            for m in regex.finditer(encoded):
+                a, b = m.span(1)
+                if b > a:
+                    out.append((key, at[a], at[b]))
+        return out
+
+
+def _encode(doc: Doc, view: TokenView) -> tuple[str, dict[int, int]]:
+    """The message as `` norm`` per token (numbers marked), and char offset -> token index."""
+    strings = doc.vocab.strings
+    like_num = doc.to_array([LIKE_NUM]).tolist()
+    parts: list[str] = []
+    at: dict[int, int] = {}
+    pos = 0
+    for i, (norm, num) in enumerate(zip(view.norms, like_num, strict=True)):
+        text = strings[norm].replace(" ", "\x02").replace("\n", "\x02") or "\x02"
+        piece = f" {text}\x01" if num else f" {text}"
+        at[pos] = i
+        parts.append(piece)
+        pos += len(piece)
+    at[pos] = len(parts)
+    return "".join(parts) + " ", at
+
+
 class _TriggeredMatcher:
-    """spaCy ``Matcher`` split into buckets keyed by words every pattern in them needs.
+    """Token patterns split into buckets keyed by words every pattern in them needs.
 
     A single Matcher tries each of its thousands of patterns at every token. Here each pattern
     goes into the bucket of its two most selective required tokens (rare words first), and a
     message runs only the buckets whose key words it contains: the same matches at a fraction
-    of the cost.
+    of the cost. A bucket is a :class:`_RegexBucket` where its patterns allow it, else a spaCy
+    ``Matcher``.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -281,12 +367,19 @@ class _TriggeredMatcher:
         self._short = Matcher(vocab)
         for rule_id, patterns in short.items():
             self._short.add(rule_id, patterns)
-        self._always: list[Matcher] = []
-        self._by_word: dict[int, list[tuple[tuple[frozenset[int], ...], Matcher]]] = {}
+        self._always: list[Matcher | _RegexBucket] = []
+        self._by_word: dict[int, list[tuple[tuple[frozenset[int], ...],
+                                            Matcher | _RegexBucket]]] = {}
         for key, by_rule in grouped.items():
-            matcher = Matcher(vocab)
-            for rule_id, patterns in by_rule.items():
-                matcher.add(rule_id, patterns)
+            sources = [(strings.add(rule_id), _RegexBucket.source(p))
+                       for rule_id, patterns in by_rule.items() for p in patterns]
+            matcher: Matcher | _RegexBucket
+            if all(src is not None for _, src in sources):
+                matcher = _RegexBucket([(k, src) for k, src in sources if src is not None])
+            else:
+                matcher = Matcher(vocab)
+                for rule_id, patterns in by_rule.items():
+                    matcher.add(rule_id, patterns)
             if not key:
                 self._always.append(matcher)
                 continue
@@ -296,7 +389,7 @@ class _TriggeredMatcher:
 
     def __call__(self, doc: Doc, view: TokenView) -> list[tuple[int, int, int]]:
         present = set(view.norms)
-        run: dict[int, Matcher] = {id(m): m for m in self._always}
+        run: dict[int, Matcher | _RegexBucket] = {id(m): m for m in self._always}
         if sum(view.content) <= SHORT_TOKENS and len(self._short):
             run[id(self._short)] = self._short
         by_word = self._by_word
@@ -308,8 +401,14 @@ class _TriggeredMatcher:
                 else:
                     run[id(matcher)] = matcher
         out: list[tuple[int, int, int]] = []
+        encoded: tuple[str, dict[int, int]] | None = None
         for matcher in run.values():
-            out.extend(matcher(doc))
+            if isinstance(matcher, _RegexBucket):
+                if encoded is None:
+                    encoded = _encode(doc, view)
+                out.extend(matcher(*encoded))
+            else:
+                out.extend(matcher(doc))
         return out
 
 
