@@ -72,6 +72,7 @@ from heard.coding._train import (
     load_corpus,
     training_card,
     with_codebook_examples,
+    write_trained,
 )
 from heard.errors import DataFileError, InputError, OptionError
 from heard.model import Code, Corpus
@@ -765,9 +766,5 @@ def train_embed(corpus_dir: str | Path, out_dir: str | Path,
     if cv:
         card["grouped_cv"] = cross_validate_embed(corpus_dir, embed_model, seed=seed,
                                                   device=device).to_dict()
-    head.meta = {k: card[k] for k in ("seed", "training_data", "n_features")}
-    out = Path(out_dir)
-    save_head(head, out)
-    (out / "model_card.json").write_text(json.dumps(card, indent=1, sort_keys=True) + "\n",
-                                         encoding="utf-8")
+    write_trained(head, card, out_dir, save_head)
     return card

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from heard.model import Corpus, Message
 
 __all__ = ["CrossValidation", "code_classifier", "codebook_examples", "corpus_inputs",
            "cross_validate", "fit_model", "load_corpus", "train", "training_card",
-           "with_codebook_examples"]
+           "with_codebook_examples", "write_trained"]
 
 #: Model settings: chosen once on grouped cross-validation of the corpus, never on the
 #: reference sample.
@@ -255,9 +255,15 @@ def train(corpus_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
     if cv:
         result = cross_validate(corpus_dir, seed=seed)
         card["grouped_cv"] = result.to_dict()
+    write_trained(model, card, out_dir, save_model)
+    return card
+
+
+def write_trained(model: Any, card: dict[str, Any], out_dir: str | Path,
+                  save: Callable[[Any, Path], Any]) -> None:
+    """Write a trained model (with ``save``) and its ``model_card.json`` into ``out_dir``."""
     model.meta = {k: card[k] for k in ("seed", "training_data", "n_features")}
     out = Path(out_dir)
-    save_model(model, out)
+    save(model, out)
     (out / "model_card.json").write_text(json.dumps(card, indent=1, sort_keys=True) + "\n",
                                          encoding="utf-8")
-    return card
