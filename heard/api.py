@@ -53,7 +53,7 @@ def load(
 def default_coder() -> Step:
     """The default coding engine: the trained coder, with the rules it is combined with.
 
-    See :mod:`heard.coding._classifier` for the one place rules and model are combined
+    See :mod:`heard.coding._combine` for the one place rules and model are combined
     (``safety_risk`` stays raised by rules alone, for recall).
     """
     from heard.coding import TrainedCoder

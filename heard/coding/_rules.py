@@ -270,9 +270,10 @@ class _RegexBucket:
     the same thing as a regular expression over the token norms written as `` norm`` each (a
     number's norm carries a ``\x01`` mark), and Python's ``re`` runs it in C. A lookahead
     finds a match at every token where one starts, like the Matcher; where the Matcher also
-    reports shorter matches from the same start, the regex reports the longest, which passes
-    every hit filter whenever a shorter one does (anchors and negation look at the start, the
-    "but" check and "whole" anchor at what follows the end).
+    reports shorter matches from the same start, the regex reports its greedy one, the longest
+    for these patterns, which passes every hit filter whenever a shorter one does (anchors and
+    negation look at the start, the "but" check and "whole" anchor at what follows the end).
+    A test compares the two on every message of a corpus batch.
     """
 
     __slots__ = ("_compiled", "sources")
