@@ -487,17 +487,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out["gold"] = result.to_dict()
         if not args.json:
             print(result.as_text())
-    if args.cv and args.engine == "embed":
-        from heard.coding import cross_validate_embed
+    if args.cv:
+        from heard.coding import cross_validate, cross_validate_embed
 
-        cv = cross_validate_embed(args.corpus, _embed_model(args), seed=args.seed)
-        out["cv"] = cv.to_dict()
-        if not args.json:
-            print(cv.as_text())
-    elif args.cv:
-        from heard.coding import cross_validate
-
-        cv = cross_validate(args.corpus, seed=args.seed)
+        cv: Any = cross_validate_embed(args.corpus, _embed_model(args), seed=args.seed) \
+            if args.engine == "embed" else cross_validate(args.corpus, seed=args.seed)
         out["cv"] = cv.to_dict()
         if not args.json:
             print(cv.as_text())

@@ -239,6 +239,33 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
         self._n_iter.append(int(np.max(model.n_iter_)))
         return model.coef_[0].astype(np.float32), float(model.intercept_[0])
 
+    # -- storing ---------------------------------------------------------------------------
+    def fitted_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted multi-label state as plain arrays, for an ``.npz`` file (no pickle)."""
+        check_is_fitted(self, "coef_")
+        return {"coef": self.coef_.astype(np.float32), "intercept": self.intercept_,
+                "platt_a": self.platt_a_, "platt_b": self.platt_b_,
+                "thresholds": self.thresholds_}
+
+    @classmethod
+    def from_arrays(cls, params: Mapping[str, Any],
+                    arrays: Mapping[str, np.ndarray]) -> MultiLabelCodeClassifier:
+        """A fitted multi-label classifier from :meth:`fitted_arrays` and its settings.
+
+        Settings this version does not know (written by another heard) are ignored.
+        """
+        known = cls().get_params()
+        clf = cls(**{k: v for k, v in params.items() if k in known})
+        clf.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
+        clf.intercept_ = arrays["intercept"]
+        clf.platt_a_, clf.platt_b_ = arrays["platt_a"], arrays["platt_b"]
+        clf.thresholds_ = arrays["thresholds"]
+        clf.classes_ = np.arange(clf.coef_.shape[0])
+        clf.n_features_in_ = clf.coef_.shape[1]
+        clf._multilabel = True
+        clf.oof_proba_ = None
+        return clf
+
     # -- predicting ------------------------------------------------------------------------
     def decision_function(self, X: Any) -> np.ndarray:
         """Calibrated log-odds per label (for two classes: of the second against the first)."""
@@ -330,9 +357,7 @@ def save_model(model: TrainedModel, out_dir: str | Path) -> list[Path]:
     word_vocab, word_idf, char_vocab, char_idf = model.featurizer.state()
     npz = out / "model.npz"
     with npz.open("wb") as f:
-        np.savez_compressed(f, coef=clf.coef_.astype(np.float32), intercept=clf.intercept_,
-                            platt_a=clf.platt_a_, platt_b=clf.platt_b_,
-                            thresholds=clf.thresholds_, word_idf=word_idf, char_idf=char_idf)
+        np.savez_compressed(f, **clf.fitted_arrays(), word_idf=word_idf, char_idf=char_idf)
     meta = {
         "format": MODEL_FORMAT,
         "codes": list(model.codes),
@@ -375,15 +400,7 @@ def load_model(path: str | Path | None = None) -> TrainedModel:
     featurizer = MessageFeaturizer.from_state(meta["featurizer"], meta["word_vocabulary"],
                                               arrays["word_idf"], meta["char_vocabulary"],
                                               arrays["char_idf"])
-    clf = MultiLabelCodeClassifier(**meta["classifier"])
-    clf.coef_ = arrays["coef"].astype(np.float32)
-    clf.intercept_ = arrays["intercept"]
-    clf.platt_a_, clf.platt_b_ = arrays["platt_a"], arrays["platt_b"]
-    clf.thresholds_ = arrays["thresholds"]
-    clf.classes_ = np.arange(len(meta["codes"]))
-    clf.n_features_in_ = clf.coef_.shape[1]
-    clf._multilabel = True
-    clf.oof_proba_ = None
+    clf = MultiLabelCodeClassifier.from_arrays(meta["classifier"], arrays)
     return TrainedModel(codes=tuple(meta["codes"]), featurizer=featurizer, classifier=clf,
                         authoritative=tuple(meta["authoritative"]),
                         authoritative_rules=tuple(meta.get("authoritative_rules", ())),

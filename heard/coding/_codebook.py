@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from heard.errors import DataFileError
 
-__all__ = ["CodeInfo", "Codebook", "FamilyInfo", "codebook", "explain"]
+__all__ = ["CodeInfo", "Codebook", "FamilyInfo", "codebook", "explain", "packaged_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +76,18 @@ class Codebook:
         return tuple(c.name for c in self.codes if c.family == family)
 
 
-def _load() -> Codebook:
-    path = resources.files("heard.coding") / "data" / "codebook.json"
+def packaged_json(*parts: str, error: str = "E051") -> Any:
+    """A JSON file of ``heard/coding/data`` (``parts`` below it); a bad one is error ``error``."""
+    path = resources.files("heard.coding").joinpath("data", *parts)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataFileError.from_code(error, file=parts[-1], detail=exc) from exc
+
+
+def _load() -> Codebook:
+    data = packaged_json("codebook.json")
+    try:
         families = tuple(FamilyInfo(**f) for f in data["families"])
         codes = tuple(
             CodeInfo(

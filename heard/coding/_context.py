@@ -31,7 +31,12 @@ from typing import Any
 
 from heard.coding._rule_data import ContextSpec
 
-__all__ = ["NO_TURN", "ContextTracker", "Turn", "context_factor", "resolve"]
+__all__ = ["CONTEXT_OTHER", "CONTEXT_SELF", "NO_TURN", "ContextTracker", "Turn",
+           "context_factor", "resolve"]
+
+#: Internal sender ids of plain-string context and of a lone text's writer (``code_text`` of
+#: every coder): never a real sender, never in a text.
+CONTEXT_OTHER, CONTEXT_SELF = "\x00other", "\x00self"
 
 
 @dataclass(frozen=True, slots=True)

@@ -361,9 +361,7 @@ def save_head(head: EmbeddingHead, out_dir: str | Path) -> list[Path]:
     clf = head.classifier
     npz = out / HEAD_NPZ
     with npz.open("wb") as f:
-        np.savez_compressed(f, coef=clf.coef_.astype(np.float32), intercept=clf.intercept_,
-                            platt_a=clf.platt_a_, platt_b=clf.platt_b_,
-                            thresholds=clf.thresholds_)
+        np.savez_compressed(f, **clf.fitted_arrays())
     meta = {
         "format": HEAD_FORMAT,
         "codes": list(head.codes),
@@ -403,17 +401,7 @@ def load_head(path: str | Path | None = None) -> EmbeddingHead:
             raise ValueError(f"head format {meta.get('format')!r}, this heard reads "
                              f"{HEAD_FORMAT}")
         codes = tuple(meta["codes"])
-        known = MultiLabelCodeClassifier().get_params()  # settings of other heard versions
-        clf = MultiLabelCodeClassifier(**{k: v for k, v in meta["classifier"].items()
-                                          if k in known})
-        clf.coef_ = arrays["coef"].astype(np.float32)
-        clf.intercept_ = arrays["intercept"]
-        clf.platt_a_, clf.platt_b_ = arrays["platt_a"], arrays["platt_b"]
-        clf.thresholds_ = arrays["thresholds"]
-        clf.classes_ = np.arange(len(codes))
-        clf.n_features_in_ = clf.coef_.shape[1]
-        clf._multilabel = True
-        clf.oof_proba_ = None
+        clf = MultiLabelCodeClassifier.from_arrays(meta["classifier"], arrays)
         head = EmbeddingHead(
             codes=codes, classifier=clf, embed_model=dict(meta["embed_model"]),
             authoritative=tuple(meta["authoritative"]),

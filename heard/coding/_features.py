@@ -23,20 +23,19 @@ One row per human text message, the columns in this order:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from heard.coding._codebook import codebook
+from heard.coding._codebook import codebook, packaged_json
+from heard.coding._context import CONTEXT_OTHER, CONTEXT_SELF
 from heard.model import Code, Corpus, Message
 
 __all__ = [
@@ -58,8 +57,7 @@ _RULE_FIELD = "codes.rules.features"
 
 @cache
 def _lexicon() -> dict[str, frozenset[str]]:
-    raw = json.loads(resources.files("heard.coding").joinpath("data", "features.json")
-                     .read_text(encoding="utf-8"))
+    raw = packaged_json("features.json")
     return {k: frozenset(v) for k, v in raw.items() if isinstance(v, list)}
 
 
@@ -124,11 +122,11 @@ def text_in_context(text: str, context: Sequence[Message | str] | None,
     Plain-string context items are taken as the other person's messages; ``sender`` is who
     writes ``text`` (context messages by them are the writer's own).
     """
-    me = sender if sender is not None else "\x00self"
+    me = sender if sender is not None else CONTEXT_SELF
     messages: list[Message] = []
     for i, item in enumerate(context or ()):
         if isinstance(item, str):
-            messages.append(Message("\x00ctx", f"ctx-{i}", "\x00other", None, item))
+            messages.append(Message("\x00ctx", f"ctx-{i}", CONTEXT_OTHER, None, item))
         else:
             messages.append(Message("\x00ctx", f"ctx-{i}", item.sender, item.timestamp,
                                     item.text, kind=item.kind))

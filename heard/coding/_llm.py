@@ -47,29 +47,23 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, ClassVar, Self
 
-from heard.coding._codebook import codebook
+from heard.coding._codebook import codebook, packaged_json
+from heard.coding._context import CONTEXT_OTHER, CONTEXT_SELF
 from heard.coding._spans import merge_spans
-from heard.errors import DataFileError, InputError, OptionError
+from heard.errors import InputError, OptionError
 from heard.model import Code, Corpus, Evidence, Message, Step
 
 __all__ = ["LLMCoder"]
 
 _CODED_KINDS = frozenset({"text"})
-#: Internal sender ids of plain-string context (:meth:`LLMCoder.code_text`): never in any text.
-_OTHER, _SELF = "\x00other", "\x00self"
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @cache
 def _prompt_data() -> dict[str, Any]:
-    path = resources.files("heard.coding") / "data" / "llm_prompt.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataFileError.from_code("E051", file="llm_prompt.json", detail=exc) from exc
+    return packaged_json("llm_prompt.json")
 
 
 @cache
@@ -272,7 +266,7 @@ class _Names:
     def sender(self, sender: str) -> str:
         if not self.redact and not sender.startswith("\x00"):
             return sender
-        if sender == _OTHER:
+        if sender == CONTEXT_OTHER:
             return self._other
         return self.labels.get(sender, sender)
 
@@ -666,10 +660,10 @@ class LLMCoder(Step):
 
 def _as_messages(message: Message | str, context: Sequence[Message | str],
                  sender: str | None) -> tuple[Message, list[Message]]:
-    ctx = [Message("\x00ctx", f"ctx-{i}", _OTHER, None, item) if isinstance(item, str) else item
-           for i, item in enumerate(context)]
+    ctx = [Message("\x00ctx", f"ctx-{i}", CONTEXT_OTHER, None, item)
+           if isinstance(item, str) else item for i, item in enumerate(context)]
     if isinstance(message, str):
-        message = Message("\x00ctx", "text", sender if sender is not None else _SELF, None,
+        message = Message("\x00ctx", "text", sender if sender is not None else CONTEXT_SELF, None,
                           message)
     return message, ctx
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from spacy.attrs import IDX, LENGTH, NORM
+from spacy.attrs import IDX, LENGTH, LIKE_NUM, NORM
 from spacy.tokens import Doc
 
 from heard.coding._rule_data import token_flags
@@ -33,15 +33,17 @@ NEGATION_WINDOW = 4
 class TokenView:
     """Per-message token facts the hit filters need, computed once per message."""
 
-    __slots__ = ("content", "ends", "norms", "sentence")
+    __slots__ = ("content", "ends", "norms", "numbers", "sentence")
 
     def __init__(self, norms: Sequence[int], ends: Sequence[int], sentence: Sequence[int],
-                 content: Sequence[bool]) -> None:
+                 content: Sequence[bool], numbers: Sequence[bool] = ()) -> None:
         self.norms = norms
         self.ends = ends
         self.sentence = sentence
         #: True for tokens with a letter or digit (not punctuation, emoji or space).
         self.content = content
+        #: True for tokens that look like a number (spaCy's ``LIKE_NUM``).
+        self.numbers = numbers
 
     def is_negated(self, start: int, negators: Collection[int],
                    breaks: Collection[int]) -> bool:
@@ -79,13 +81,14 @@ def token_view(doc: Doc, overrides: Mapping[int, int]) -> TokenView:
     """Normalize a doc's token norms in place (``overrides``: norm hash -> norm hash) and build
     its :class:`TokenView`, whose ``norms`` are string hashes."""
     content_flag, end_flag = token_flags()
-    rows = doc.to_array([NORM, IDX, LENGTH, content_flag, end_flag]).tolist()
+    rows = doc.to_array([NORM, IDX, LENGTH, content_flag, end_flag, LIKE_NUM]).tolist()
     norms: list[int] = []
     ends: list[int] = []
     sentence: list[int] = []
     content: list[bool] = []
+    numbers: list[bool] = []
     sent = 0
-    for i, (norm, idx, length, has_alnum, ends_sentence) in enumerate(rows):
+    for i, (norm, idx, length, has_alnum, ends_sentence, like_num) in enumerate(rows):
         new = overrides.get(norm)
         if new is not None:
             doc[i].norm_ = doc.vocab.strings[new]
@@ -94,6 +97,7 @@ def token_view(doc: Doc, overrides: Mapping[int, int]) -> TokenView:
         ends.append(idx + length)
         sentence.append(sent)
         content.append(bool(has_alnum))
+        numbers.append(bool(like_num))
         if ends_sentence:
             sent += 1
-    return TokenView(norms, ends, sentence, content)
+    return TokenView(norms, ends, sentence, content, numbers)

@@ -53,7 +53,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from heard.coding._codebook import codebook
+from heard.coding._codebook import codebook, packaged_json
 from heard.errors import DataFileError, E, RuleSyntaxError
 
 __all__ = [
@@ -115,14 +115,6 @@ class RuleSet:
     settings: Mapping[str, Any]
 
 
-def _read_json(name: str, *parts: str) -> Any:
-    path = resources.files("heard.coding").joinpath("data", *parts)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataFileError.from_code("E302", file=name, detail=exc) from exc
-
-
 @cache
 def lexicons() -> dict[str, tuple[str, ...]]:
     """Every packaged lexicon: name -> words/phrases (lower-case, as written)."""
@@ -131,7 +123,7 @@ def lexicons() -> dict[str, tuple[str, ...]]:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".json") or entry.name == "norms.json":
             continue
-        data = _read_json(entry.name, "lexicons", entry.name)
+        data = packaged_json("lexicons", entry.name, error="E302")
         try:
             words = tuple(str(w).lower() for w in data["words"])
             out[str(data["name"])] = words
@@ -142,7 +134,7 @@ def lexicons() -> dict[str, tuple[str, ...]]:
 
 @cache
 def _norms() -> dict[str, Any]:
-    return _read_json("norms.json", "lexicons", "norms.json")
+    return packaged_json("lexicons", "norms.json", error="E302")
 
 
 @cache
@@ -299,7 +291,7 @@ def _groups() -> dict[str, list[str]]:
 
 @cache
 def _context_settings() -> dict[str, Any]:
-    return _read_json("context.json", "context.json")
+    return packaged_json("context.json", error="E302")
 
 
 def _check_codes(values: Any, field: str, names: set[str], allow_groups: bool) -> list[str]:

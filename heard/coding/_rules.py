@@ -35,12 +35,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from spacy.attrs import LIKE_NUM
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from heard.coding._codebook import codebook
-from heard.coding._context import NO_TURN, ContextTracker, Turn, context_factor, resolve
+from heard.coding._context import (
+    CONTEXT_OTHER,
+    CONTEXT_SELF,
+    NO_TURN,
+    ContextTracker,
+    Turn,
+    context_factor,
+    resolve,
+)
 from heard.coding._negation import TokenView, token_view
 from heard.coding._rule_data import (
     Rule,
@@ -164,7 +171,7 @@ class RuleCoder(Step):
         if context and self.use_context:
             for item in context:
                 if isinstance(item, str):
-                    who, when, msg_text, known = "\x00other", None, item, None
+                    who, when, msg_text, known = CONTEXT_OTHER, None, item, None
                 else:
                     who, when, msg_text = item.sender, item.timestamp, item.text
                     known = item.annotations.get(self.output_field)
@@ -176,7 +183,7 @@ class RuleCoder(Step):
                     doc = shared_nlp().make_doc(msg_text)
                     names = self._code_doc(doc, tracker.turn_for(who, when))[1]
                 tracker.add(who, when, names, asked="?" in msg_text)
-        turn = tracker.turn_for(sender if sender is not None else "\x00self", None) \
+        turn = tracker.turn_for(sender if sender is not None else CONTEXT_SELF, None) \
             if self.use_context else NO_TURN
         return self._code_doc(shared_nlp().make_doc(text), turn)[0]
 
@@ -328,11 +335,10 @@ class _RegexBucket:
 def _encode(doc: Doc, view: TokenView) -> tuple[str, dict[int, int]]:
     """The message as `` norm`` per token (numbers marked), and char offset -> token index."""
     strings = doc.vocab.strings
-    like_num = doc.to_array([LIKE_NUM]).tolist()
     parts: list[str] = []
     at: dict[int, int] = {}
     pos = 0
-    for i, (norm, num) in enumerate(zip(view.norms, like_num, strict=True)):
+    for i, (norm, num) in enumerate(zip(view.norms, view.numbers, strict=True)):
         text = strings[norm].replace(" ", "\x02").replace("\n", "\x02") or "\x02"
         piece = f" {text}\x01" if num else f" {text}"
         at[pos] = i

@@ -32,15 +32,9 @@ def chat(tmp_path: Path) -> Path:
     return path
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def test_cli_import_writes_canonical_jsonl(chat: Path, tmp_path: Path, capsys) -> None:
+def test_cli_import_writes_canonical_jsonl(chat: Path, tmp_path: Path, cli) -> None:
     out_path = tmp_path / "out.jsonl"
-    status, out, err = run(capsys, "import", str(chat), "-o", str(out_path))
+    status, out, err = cli("import", str(chat), "-o", str(out_path))
     assert status == 0 and out == ""
     assert "as jsonl: 4 messages" in err
     records = [json.loads(line) for line in out_path.read_text().splitlines()]
@@ -48,19 +42,19 @@ def test_cli_import_writes_canonical_jsonl(chat: Path, tmp_path: Path, capsys) -
     assert records[0]["mood"] == "low" and records[0]["kind"] == "text"
 
 
-def test_cli_import_to_stdout(chat: Path, capsys) -> None:
-    status, out, _ = run(capsys, "import", str(chat), "-o", "-")
+def test_cli_import_to_stdout(chat: Path, cli) -> None:
+    status, out, _ = cli("import", str(chat), "-o", "-")
     assert status == 0 and len(out.splitlines()) == 4
 
 
-def test_cli_import_refuses_to_overwrite_input(chat: Path, capsys) -> None:
+def test_cli_import_refuses_to_overwrite_input(chat: Path, cli) -> None:
     before = chat.read_text()
-    status, _, err = run(capsys, "import", str(chat), "-o", str(chat))
+    status, _, err = cli("import", str(chat), "-o", str(chat))
     assert status == 2 and "E022" in err and chat.read_text() == before
 
 
-def test_cli_code_contract(chat: Path, capsys) -> None:
-    status, out, _ = run(capsys, "code", str(chat), "--format", "jsonl")
+def test_cli_code_contract(chat: Path, cli) -> None:
+    status, out, _ = cli("code", str(chat), "--format", "jsonl")
     assert status == 0
     records = [json.loads(line) for line in out.splitlines()]
     assert [r["message_id"] for r in records] == ["m1", "m2", "m3", "m4"]
@@ -84,9 +78,9 @@ def test_cli_code_reads_stdin(chat: Path) -> None:
     assert len(result.stdout.decode().splitlines()) == 4
 
 
-def test_cli_analyze_writes_html_and_json(chat: Path, tmp_path: Path, capsys) -> None:
+def test_cli_analyze_writes_html_and_json(chat: Path, tmp_path: Path, cli) -> None:
     html, js = tmp_path / "r.html", tmp_path / "a.json"
-    status, out, _ = run(capsys, "analyze", str(chat), "-o", str(html), "--json", str(js),
+    status, out, _ = cli("analyze", str(chat), "-o", str(html), "--json", str(js),
                          "--permutations", "50")
     assert status == 0, out
     assert html.read_text().lstrip().lower().startswith("<!doctype html>")
@@ -97,14 +91,14 @@ def test_cli_analyze_writes_html_and_json(chat: Path, tmp_path: Path, capsys) ->
     assert str(html.resolve()) in out.replace("\n", "")
 
 
-def test_cli_analyze_given_codes(tmp_path: Path, capsys) -> None:
+def test_cli_analyze_given_codes(tmp_path: Path, cli) -> None:
     rows = [dict(r, codes=[]) for r in ROWS]
     rows[0]["codes"] = [{"code": "bid", "score": 1.0, "evidence": []}]
     rows[1]["codes"] = [{"code": "withdrawal", "score": 1.0, "evidence": []}]
     path = tmp_path / "coded.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     js = tmp_path / "a.json"
-    status, _, _ = run(capsys, "analyze", str(path), "--given-codes", "--no-dynamics",
+    status, _, _ = cli("analyze", str(path), "--given-codes", "--no-dynamics",
                        "-o", str(tmp_path / "r.html"), "--json", str(js))
     assert status == 0
     data = json.loads(js.read_text())
@@ -113,28 +107,28 @@ def test_cli_analyze_given_codes(tmp_path: Path, capsys) -> None:
     assert data["code_counts"]["Theo"] == {"withdrawal": 1}
 
 
-def test_cli_given_codes_missing(chat: Path, tmp_path: Path, capsys) -> None:
-    status, _, err = run(capsys, "analyze", str(chat), "--given-codes",
+def test_cli_given_codes_missing(chat: Path, tmp_path: Path, cli) -> None:
+    status, _, err = cli("analyze", str(chat), "--given-codes",
                          "-o", str(tmp_path / "r.html"))
     assert status == 2 and "E019" in err and len(err.strip().splitlines()) == 1
 
 
-def test_cli_given_codes_unknown(tmp_path: Path, capsys) -> None:
+def test_cli_given_codes_unknown(tmp_path: Path, cli) -> None:
     rows = [dict(r, codes=[{"code": "sulking"}]) for r in ROWS]
     path = tmp_path / "coded.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    status, _, err = run(capsys, "analyze", str(path), "--given-codes",
+    status, _, err = cli("analyze", str(path), "--given-codes",
                          "-o", str(tmp_path / "r.html"))
     assert status == 2 and "E020" in err and "sulking" in err
 
 
-def test_cli_codebook(capsys) -> None:
-    status, out, _ = run(capsys, "codebook", "--json")
+def test_cli_codebook(cli) -> None:
+    status, out, _ = cli("codebook", "--json")
     data = json.loads(out)
     assert status == 0 and len(data["codes"]) == 24 and len(data["families"]) == 8
-    status, out, _ = run(capsys, "codebook", "counter_blame")
+    status, out, _ = cli("codebook", "counter_blame")
     assert status == 0 and out.startswith("counter_blame (defend)")
-    status, _, err = run(capsys, "codebook", "sulking")
+    status, _, err = cli("codebook", "sulking")
     assert status == 2 and "E030" in err
 
 
@@ -164,32 +158,32 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, name: str) -> None:
     assert not (tmp_path / "r.html").exists()
 
 
-def test_cli_missing_file_and_usage_errors(tmp_path: Path, capsys) -> None:
-    status, _, err = run(capsys, "analyze", str(tmp_path / "nope.txt"))
+def test_cli_missing_file_and_usage_errors(tmp_path: Path, cli) -> None:
+    status, _, err = cli("analyze", str(tmp_path / "nope.txt"))
     assert status == 2 and "E001" in err
     with pytest.raises(SystemExit) as exc:
         main(["analyze"])
     assert exc.value.code == 2
-    status, _, err = run(capsys, "import", str(tmp_path / "x"), "--tz", "Mars/Base")
+    status, _, err = cli("import", str(tmp_path / "x"), "--tz", "Mars/Base")
     assert status == 2
 
 
-def test_cli_bad_tz_is_one_line(chat: Path, capsys) -> None:
-    status, _, err = run(capsys, "import", str(chat), "--tz", "Mars/Base")
+def test_cli_bad_tz_is_one_line(chat: Path, cli) -> None:
+    status, _, err = cli("import", str(chat), "--tz", "Mars/Base")
     assert status == 2 and "E016" in err and "Mars/Base" in err
 
 
-def test_cli_huge_message_warns_with_count(tmp_path: Path, capsys) -> None:
+def test_cli_huge_message_warns_with_count(tmp_path: Path, cli) -> None:
     rows = [*ROWS, {"sender": "Maya", "text": "\n".join(["x"] * 10_000) + "y" * 50_000}]
     path = tmp_path / "chat.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    status, _, err = run(capsys, "import", str(path), "-o", str(tmp_path / "o.jsonl"))
+    status, _, err = cli("import", str(path), "-o", str(tmp_path / "o.jsonl"))
     assert status == 0 and "skipped 1: line 5" in err and "--max-chars" in err
 
 
-def test_cli_demo_writes_report(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_demo_writes_report(tmp_path: Path, monkeypatch, cli) -> None:
     monkeypatch.chdir(tmp_path)
-    status, out, _ = run(capsys, "demo", "--json", "demo.json", "--permutations", "50")
+    status, out, _ = cli("demo", "--json", "demo.json", "--permutations", "50")
     assert status == 0
     report = tmp_path / "heard-report.html"
     assert report.exists() and str(report) in out.replace("\n", "")
@@ -204,11 +198,11 @@ def test_cli_console_script_version() -> None:
     assert result.returncode == 0 and result.stdout.startswith("heard ")
 
 
-def test_cli_simulate_with_changes(tmp_path: Path, capsys) -> None:
+def test_cli_simulate_with_changes(tmp_path: Path, cli) -> None:
     from heard.samples import demo_path
 
     out = tmp_path / "sim.json"
-    status, text, _ = run(capsys, "simulate", str(demo_path()), "--repair", "Maya=1.5",
+    status, text, _ = cli("simulate", str(demo_path()), "--repair", "Maya=1.5",
                           "--soften", "Dan=0.5", "--lasting", "Dan=0.5", "--runs", "50",
                           "--turns", "20", "--json", str(out))
     assert status == 0
@@ -220,16 +214,16 @@ def test_cli_simulate_with_changes(tmp_path: Path, capsys) -> None:
     assert "average turn score" in text and "not a prediction" in text
 
 
-def test_cli_simulate_bad_change(capsys) -> None:
+def test_cli_simulate_bad_change(cli) -> None:
     from heard.samples import demo_path
 
-    status, _, err = run(capsys, "simulate", str(demo_path()), "--repair", "Maya")
+    status, _, err = cli("simulate", str(demo_path()), "--repair", "Maya")
     assert status == 2 and "E030" in err and "--repair" in err
 
 
-def test_cli_demo_long_arc(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_demo_long_arc(tmp_path: Path, monkeypatch, cli) -> None:
     monkeypatch.chdir(tmp_path)
-    status, _, _ = run(capsys, "demo", "--long-arc", "--json", "long.json",
+    status, _, _ = cli("demo", "--long-arc", "--json", "long.json",
                        "--permutations", "20")
     assert status == 0
     data = json.loads((tmp_path / "long.json").read_text())

@@ -259,3 +259,15 @@ def test_classifier_evidence_is_never_only_function_words(text: str) -> None:
         for ev in code.evidence:
             assert text[ev.start:ev.end] == ev.text
             assert not words.issuperset(ev.text.lower().split())
+
+
+def test_classifier_fitted_arrays_round_trip_ignores_unknown_settings() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 4))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    clf = MultiLabelCodeClassifier(C=2.0, calibration_folds=2).fit(X, Y)
+    params = {**clf.get_params(), "setting_of_a_later_heard": 1}
+    back = MultiLabelCodeClassifier.from_arrays(params, clf.fitted_arrays())
+    assert back.C == 2.0
+    assert np.array_equal(back.predict(X), clf.predict(X))
+    assert np.allclose(back.predict_proba(X), clf.predict_proba(X))

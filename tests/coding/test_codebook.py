@@ -44,3 +44,14 @@ def test_codebook_unknown_name() -> None:
     with pytest.raises(KeyError, match="unknown code"):
         codebook().code("nagging")
     assert "nagging" not in codebook()
+
+
+@pytest.mark.parametrize("error", ["E051", "E302"])
+def test_codebook_packaged_json_missing_file_is_a_numbered_error(error: str) -> None:
+    from heard.coding._codebook import packaged_json
+    from heard.errors import DataFileError
+
+    assert packaged_json("features.json")["note"]
+    with pytest.raises(DataFileError, match=f"{error}.*no_such.json") as info:
+        packaged_json("lexicons", "no_such.json", error=error)
+    assert "\n" not in str(info.value)

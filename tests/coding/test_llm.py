@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from heard.cli import main
 from heard.coding import LLMCoder, codebook
 from heard.coding._llm import chat_url, is_loopback
 from heard.errors import InputError, OptionError
@@ -444,14 +443,8 @@ def chat(tmp_path: Path) -> Path:
     return path
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def test_llm_cli_preview_sends_nothing(server: FakeServer, chat: Path, capsys) -> None:
-    status, out, err = run(capsys, "code", str(chat), "--engine", "llm", "--endpoint",
+def test_llm_cli_preview_sends_nothing(server: FakeServer, chat: Path, cli) -> None:
+    status, out, err = cli("code", str(chat), "--engine", "llm", "--endpoint",
                            server.url, "--llm-model", "toy", "--preview")
     assert status == 0, err
     assert server.requests == []
@@ -463,8 +456,8 @@ def test_llm_cli_preview_sends_nothing(server: FakeServer, chat: Path, capsys) -
     assert "nothing was sent" in err and "4 text messages" in err
 
 
-def test_llm_cli_code(server: FakeServer, chat: Path, capsys) -> None:
-    status, out, err = run(capsys, "code", str(chat), "--engine", "llm", "--endpoint",
+def test_llm_cli_code(server: FakeServer, chat: Path, cli) -> None:
+    status, out, err = cli("code", str(chat), "--engine", "llm", "--endpoint",
                            server.url + "/v1", "--llm-model", "toy")
     assert status == 0, err
     records = [json.loads(line) for line in out.splitlines()]
@@ -478,7 +471,7 @@ def test_llm_cli_code(server: FakeServer, chat: Path, capsys) -> None:
 
 
 def test_llm_cli_eval_uses_the_same_harness(server: FakeServer, tmp_path: Path,
-                                            capsys) -> None:
+                                            cli) -> None:
     gold = tmp_path / "gold.jsonl"
     rows = [("I felt alone when you left", ["emotional_truth"]),
             ("you always do this", ["criticism"]),
@@ -487,7 +480,7 @@ def test_llm_cli_eval_uses_the_same_harness(server: FakeServer, tmp_path: Path,
             ("I'm done talking about this", ["withdrawal"])]
     gold.write_text("".join(json.dumps({"text": t, "gold": g, "sender": "AB"[i % 2]}) + "\n"
                             for i, (t, g) in enumerate(rows)), encoding="utf-8")
-    status, out, err = run(capsys, "eval", str(gold), "--engine", "llm", "--endpoint",
+    status, out, err = cli("eval", str(gold), "--engine", "llm", "--endpoint",
                            server.url, "--llm-model", "toy", "--json")
     assert status == 0, err
     result = json.loads(out)
@@ -502,20 +495,20 @@ def test_llm_cli_eval_uses_the_same_harness(server: FakeServer, tmp_path: Path,
     (["--endpoint", "http://127.0.0.1:1"], "E463"),
     (["--endpoint", "http://example.com", "--llm-model", "toy"], "E456"),
 ])
-def test_llm_cli_option_errors(chat: Path, capsys, extra: list[str], number: str) -> None:
-    status, out, err = run(capsys, "code", str(chat), "--engine", "llm", *extra)
+def test_llm_cli_option_errors(chat: Path, cli, extra: list[str], number: str) -> None:
+    status, out, err = cli("code", str(chat), "--engine", "llm", *extra)
     assert status == 2 and out == ""
     assert err.startswith(f"heard: error: {number}: ") and err.count("\n") == 1
 
 
-def test_llm_cli_preview_needs_llm(chat: Path, capsys) -> None:
-    status, _, err = run(capsys, "code", str(chat), "--preview")
+def test_llm_cli_preview_needs_llm(chat: Path, cli) -> None:
+    status, _, err = cli("code", str(chat), "--preview")
     assert status == 2 and "E465" in err
 
 
-def test_llm_cli_server_down_is_one_line(chat: Path, capsys) -> None:
+def test_llm_cli_server_down_is_one_line(chat: Path, cli) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    status, out, err = run(capsys, "code", str(chat), "--engine", "llm", "--endpoint", url,
+    status, out, err = cli("code", str(chat), "--engine", "llm", "--endpoint", url,
                            "--llm-model", "toy")
     assert status == 2 and out == ""
     assert err.startswith("heard: error: E458: ") and err.count("\n") == 1 and url in err
