@@ -53,8 +53,10 @@ def load(
 def default_coder() -> Step:
     """The default coding engine: the trained coder, with the rules it is combined with.
 
-    See :mod:`heard.coding._combine` for the one place rules and model are combined
-    (``safety_risk`` stays raised by rules alone, for recall).
+    The encoder engine (``EncoderCoder``, ``--engine encoder``) is not the default yet: on
+    held-out real text it is not clearly better (README, "Measured on real text"). See
+    :mod:`heard.coding._combine` for how rules and model combine (``safety_risk`` stays raised
+    by rules alone, for recall).
     """
     from heard.coding import TrainedCoder
 
@@ -127,6 +129,7 @@ def analyze(
     from heard.patterns import find_patterns, scan_safety
 
     corpus = _as_corpus(messages)
+    measured = None
     if given_codes:
         check_given_codes(corpus)
         coder_name = "given"
@@ -134,6 +137,7 @@ def analyze(
         engine = coder or default_coder()
         engine.fit_transform(corpus)
         coder_name = type(engine).__name__
+        measured = getattr(engine, "measured", None)
     patterns = find_patterns(corpus, gap_hours=gap_hours, reply_window_hours=reply_window_hours,
                              min_n=min_n, burst_minutes=burst_minutes)
     safety = scan_safety(corpus)
@@ -151,6 +155,7 @@ def analyze(
         "dynamics": dynamics,
         "n_permutations": n_permutations,
         "seed": seed,
+        "coder_measured": measured,
     }
     kwargs: dict[str, Any] = {}
     if generated_at is not None:

@@ -164,6 +164,10 @@ def _engine(args: argparse.Namespace) -> Any:
         from heard.coding import RuleCoder
 
         return RuleCoder()
+    if engine == "encoder":
+        from heard.coding import EncoderCoder
+
+        return EncoderCoder(model=getattr(args, "model", None))
     if engine == "trained":
         from heard.coding import TrainedCoder
 
@@ -198,13 +202,14 @@ def _report_engine(coder: Any) -> None:
 
 
 def _add_engine_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["rules", "trained", "embed", "llm"],
-                   help="coding engine (default: heard's default coder); embed: sentence "
+    p.add_argument("--engine", choices=["encoder", "trained", "rules", "embed", "llm"],
+                   help="coding engine (default: trained, the linear model); encoder: the "
+                        "fine-tuned sentence encoder; embed: sentence "
                         "embeddings from a local model (see --embed-model); llm: a language "
                         "model on an OpenAI-compatible server you run (see --endpoint)")
     p.add_argument("--model", metavar="DIR",
-                   help="with --engine trained: a model folder written by `heard train`; with "
-                        "--engine embed: a head folder written by `heard train --engine embed`")
+                   help="a model folder written by `heard train --engine encoder|trained|embed` "
+                        "for that engine (default: the packaged one)")
     _add_embed_model_option(p)
     g = p.add_argument_group("--engine llm (messages go only to --endpoint; names replaced)")
     g.add_argument("--endpoint", metavar="URL",
@@ -473,10 +478,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from heard.coding import evaluate, load_gold
     from heard.model import Corpus
 
-    if args.gold is None and not args.cv:
+    if args.gold is None and not args.cv and not args.real:
         raise OptionError.from_code("E455", option="heard eval", detail="given a GOLD file, "
-                                    "or --cv to cross-validate on the corpus", value=None)
+                                    "--real, or --cv to cross-validate on the corpus",
+                                    value=None)
     out: dict[str, Any] = {}
+    if args.real:
+        from heard.api import default_coder
+        from heard.coding._real import evaluate_real
+
+        coder = _engine(args) or default_coder()
+        real = evaluate_real(coder, folder=args.real_dir)
+        out["real"] = real.to_dict()
+        if args.update_card:
+            from heard.coding._real import write_measured
+
+            folder = getattr(coder, "model_folder", None)
+            if folder is None:
+                raise OptionError.from_code("E455", option="--update-card", detail="used with "
+                                            "the encoder or trained engine", value=args.engine)
+            _stderr(f"heard: wrote {write_measured(folder, real.summary())}")
+        if not args.json:
+            print(real.as_text())
     if args.gold is not None:
         messages, gold = load_gold(args.gold)
         coder = _engine(args)
@@ -496,7 +519,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if not args.json:
             print(cv.as_text())
     if args.json:
-        json.dump(out["gold"] if list(out) == ["gold"] else out, sys.stdout, indent=1)
+        json.dump(out[next(iter(out))] if len(out) == 1 else out, sys.stdout, indent=1)
         print()
     return EXIT_OK
 
@@ -504,6 +527,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     if args.engine == "embed":
         return _train_embed(args)
+    if args.engine == "encoder":
+        return _train_encoder(args)
     from heard.coding import train
 
     args.out = args.out or str(Path(__file__).parent / "coding" / "data" / "model")
@@ -522,6 +547,18 @@ def _print_cv(cv: dict[str, Any] | None, engine: str) -> None:
         r = cv[name]
         print(f"grouped CV ({cv['n_folds']} folds by couple), {name}: macro-F1 codes "
               f"{r['macro_f1']:.3f}, families {r['family_macro_f1']:.3f}")
+
+
+def _train_encoder(args: argparse.Namespace) -> int:
+    from heard.coding import train_encoder
+
+    out = args.out or str(Path(__file__).parent / "coding" / "data" / "encoder")
+    meta = train_encoder(args.corpus, out, real=args.real_dir, seed=args.seed,
+                         log=lambda line: _stderr(f"heard: {line}"))
+    data = meta["card"]["training_data"]
+    _stderr(f"heard: fine-tuned the encoder on {sum(data['train'].values())} messages "
+            f"(dev {sum(data['dev'].values())}); wrote {out}")
+    return EXIT_OK
 
 
 def _train_embed(args: argparse.Namespace) -> int:
@@ -748,6 +785,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "embedding engine) on the corpus, grouped by couple")
     p.add_argument("--corpus", default="data/corpus", help="labeled corpus folder for --cv")
     p.add_argument("--seed", type=int, default=0, help="seed of the --cv folds")
+    p.add_argument("--real", action="store_true",
+                   help="score on the held-out real sources of data/real (each separately, "
+                        "with intervals) and count false alarms on held-out everyday text")
+    p.add_argument("--real-dir", metavar="DIR",
+                   help="with --real: the data/real folder (default: the source checkout's)")
+    p.add_argument("--update-card", action="store_true",
+                   help="with --real and the encoder or trained engine: store the held-out "
+                        "figures beside the model, where the report quotes them")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("train", help="rebuild the trained coder's model from the corpus",
@@ -759,9 +804,14 @@ def build_parser() -> argparse.ArgumentParser:
                                  "with --engine embed the packaged embedding head)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-cv", action="store_true", help="skip the grouped cross-validation")
-    p.add_argument("--engine", choices=["trained", "embed"], default="trained",
-                   help="what to train: the trained coder (default), or a head over sentence "
-                        "embeddings (needs heard[embed]; see --embed-model)")
+    p.add_argument("--engine", choices=["encoder", "trained", "embed"], default="trained",
+                   help="what to train: the trained coder (default, from the corpus alone, "
+                        "seconds), the encoder (needs heard[train] and the real-language data of "
+                        "data/real, minutes), or a head over sentence embeddings (needs "
+                        "heard[embed]; see --embed-model)")
+    p.add_argument("--real-dir", metavar="DIR",
+                   help="with --engine encoder: the data/real folder (default: the source "
+                        "checkout's)")
     _add_embed_model_option(p)
     p.set_defaults(func=cmd_train)
 
@@ -804,6 +854,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return EXIT_USER
+    from heard._lean import import_spacy_without_torch
+
+    import_spacy_without_torch()
     try:
         return func(args)
     except InputError as exc:

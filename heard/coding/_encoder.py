@@ -1,0 +1,319 @@
+"""The encoder coder: a fine-tuned sentence encoder served with ONNX Runtime, behind a screen.
+
+heard's default engine. It was trained on real, human-written dialogue labeled with the codebook
+(``data/real/``, ``data/DATASHEET.md``) plus the project's corpus, and it reads each message
+together with the message it answers. At run time it needs only ``onnxruntime``, ``tokenizers``
+and numpy: no torch, no network.
+
+How a message is coded
+----------------------
+1. **Safety rules first.** The rule coder's ``safety_risk`` rules run on every message (recall
+   first); where they fire, ``safety_risk`` is raised with the rule's words as evidence,
+   whatever the model says.
+2. **The screen** settles the messages that plainly carry no code, which is most of everyday
+   talk: a logistic regression over hashed character n-grams of the message and the message it
+   answers, with a threshold chosen on held-out data for high recall of coded messages. A
+   message the screen passes, or where a safety rule fired, goes to the encoder.
+3. **The encoder** (all-MiniLM-L6-v2 fine-tuned for the 24 codes, int8) reads the pair
+   (message, the other person's previous message) and gives one probability per code. A code is
+   present when its probability reaches its threshold, chosen per code on held-out real and
+   corpus data; codes it could not learn well have thresholds near 1, so it abstains rather
+   than guesses.
+4. **Evidence** is found by occlusion: the message is cut into clauses
+   (:func:`heard.coding._spans.clauses`); each clause is removed in turn and the message coded
+   again; the clause whose removal lowers the code's probability most is quoted, with any other
+   clause that lowers it at least half as much. Whole clauses only, never a stock word.
+
+The model folder (``coding/data/encoder/``) holds ``model.onnx``, ``tokenizer.json``,
+``screen.npz`` and ``encoder.json`` (codes, thresholds, screen settings, and the training card).
+``heard train --engine encoder`` rebuilds it (``pip install 'heard[train]'``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from heard.coding._codebook import codebook
+from heard.coding._combine import InputCoder, combined_code
+from heard.coding._features import MessageInput
+from heard.coding._spans import clauses
+from heard.errors import DataFileError, InputError
+from heard.model import Code, Corpus
+
+__all__ = ["EncoderCoder", "EncoderModel", "load_encoder", "pair_text", "screen_features"]
+
+ENCODER_JSON, ENCODER_ONNX, SCREEN_NPZ, TOKENIZER_JSON = (
+    "encoder.json", "model.onnx", "screen.npz", "tokenizer.json")
+#: What the other person's previous message is prefixed with, so the model can tell the two apart.
+CONTEXT_MARK = "they said: "
+_BATCH = 64
+EVIDENCE_SHARE = 0.5
+
+
+def pair_text(item: MessageInput) -> tuple[str, str]:
+    """The (message, context) pair the encoder and the screen read."""
+    return item.text, CONTEXT_MARK + (item.prev_text or "")[:400]
+
+
+def _hasher(settings: dict[str, Any]) -> Any:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        analyzer="char_wb", ngram_range=tuple(settings["ngram_range"]),
+        n_features=int(settings["n_features"]), alternate_sign=False, norm="l2",
+        lowercase=True)
+
+
+def screen_features(texts: Sequence[str], contexts: Sequence[str],
+                    settings: dict[str, Any]) -> Any:
+    """Hashed character n-grams of each message, and of its context at ``context_weight``."""
+    import scipy.sparse as sp
+
+    hasher = _hasher(settings)
+    own = hasher.transform(list(texts))
+    ctx = hasher.transform(list(contexts)) * float(settings["context_weight"])
+    return sp.hstack([own, ctx], format="csr")
+
+
+@dataclass(frozen=True)
+class EncoderModel:
+    """A loaded encoder bundle: the ONNX session, its tokenizer, screen and thresholds."""
+
+    path: Path
+    session: Any
+    tokenizer: Any
+    codes: tuple[str, ...]
+    thresholds: np.ndarray
+    screen_coef: np.ndarray
+    screen_intercept: float
+    screen: dict[str, Any]
+    max_length: int
+    card: dict[str, Any]
+
+    def proba(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Per-code probabilities, shape (len(pairs), len(codes)); batched by length."""
+        out = np.zeros((len(pairs), len(self.codes)), dtype=np.float32)
+        if not pairs:
+            return out
+        encodings = self.tokenizer.encode_batch(list(pairs))
+        order = sorted(range(len(pairs)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), _BATCH):
+            rows = order[start:start + _BATCH]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids)
+            for r, i in enumerate(rows):
+                enc = encodings[i]
+                n = len(enc.ids)
+                ids[r, :n] = enc.ids
+                mask[r, :n] = 1
+                types[r, :n] = enc.type_ids
+            (probs,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                               "token_type_ids": types})
+            out[rows] = probs
+        return out
+
+    def screen_pass(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """True where the screen cannot rule out a code."""
+        if not pairs:
+            return np.zeros(0, dtype=bool)
+        X = screen_features([p[0] for p in pairs], [p[1] for p in pairs], self.screen)
+        z = X @ self.screen_coef + self.screen_intercept
+        return np.asarray(z >= float(self.screen["threshold_logit"])).ravel()
+
+
+def _packaged_dir() -> Path:
+    return Path(str(resources.files("heard.coding") / "data" / "encoder"))
+
+
+def load_encoder(path: str | Path | None = None, *, threads: int = 0) -> EncoderModel:
+    """Load an encoder bundle: the packaged one (``None``) or a folder ``heard train`` wrote.
+
+    ``threads`` is ONNX Runtime's intra-op thread count (0: its default, all cores).
+    """
+    try:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise InputError.from_code("E480", missing=exc.name or "onnxruntime") from exc
+    folder = _packaged_dir() if path is None else Path(path)
+    meta_path = folder / ENCODER_JSON
+    if not meta_path.is_file():
+        raise InputError.from_code("E481", path=str(folder))
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(threads)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(folder / ENCODER_ONNX), options,
+                                       providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_JSON))
+        max_length = int(meta["max_length"])
+        tokenizer.enable_truncation(max_length, strategy="longest_first")
+        tokenizer.no_padding()
+        with np.load(folder / SCREEN_NPZ, allow_pickle=False) as screen:
+            coef = screen["coef"].astype(np.float32)
+            intercept = float(screen["intercept"])
+        codes = tuple(meta["codes"])
+        thresholds = np.array([float(meta["thresholds"][c]) for c in codes])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataFileError.from_code("E482", path=str(folder), detail=str(exc)) from exc
+    except Exception as exc:  # onnxruntime raises its own exception types for a bad graph
+        raise DataFileError.from_code("E482", path=str(folder),
+                                       detail=str(exc).splitlines()[0]) from exc
+    return EncoderModel(folder, session, tokenizer, codes, thresholds, coef, intercept,
+                        meta["screen"], max_length, meta.get("card", {}))
+
+
+def _safety_rules() -> Any:
+    from heard.coding._rules import RuleCoder
+
+    # only the safety rules: the other rules' surface cues were what raised false alarms
+    return RuleCoder(rules=Path(str(resources.files("heard.coding") / "data" / "rules"
+                                    / "safety.jsonl"))).fit()
+
+
+class EncoderCoder(InputCoder):
+    """Code every message with the fine-tuned encoder (and the safety rules).
+
+    Parameters
+    ----------
+    model : None or path
+        ``None`` for the packaged model (``heard train --engine encoder`` rebuilds it), or a
+        folder that command wrote.
+    output_field : str
+        The ``message.annotations`` key written by :meth:`transform`.
+    max_evidence : int
+        At most this many clauses quoted as evidence per code.
+    use_screen : bool
+        Let the cheap screen settle messages that plainly carry no code (the default). Off,
+        every message goes through the encoder: slower, and the same codes on almost every
+        message (the screen is calibrated for high recall).
+    threads : int
+        ONNX Runtime intra-op threads (0: its default).
+
+    Attributes
+    ----------
+    model_ : EncoderModel
+
+    Examples
+    --------
+    >>> coder = EncoderCoder().fit()                                   # doctest: +SKIP
+    >>> [c.name for c in coder.code_text("You're overreacting, it was one text.")]  # doctest: +SKIP
+    ['reframing']
+    """
+
+    requires: ClassVar[tuple[str, ...]] = ("text",)
+    assigns: ClassVar[tuple[str, ...]] = ("codes",)
+
+    def __init__(self, *, model: str | Path | None = None, output_field: str = "codes",
+                 max_evidence: int = 2, use_screen: bool = True, threads: int = 0) -> None:
+        self.model = model
+        self.output_field = output_field
+        self.max_evidence = max_evidence
+        self.use_screen = use_screen
+        self.threads = threads
+
+    def fit(self, corpus: Corpus | None = None) -> Self:
+        """Load the model, its screen and the safety rules; return ``self``."""
+        self.model_ = load_encoder(self.model, threads=self.threads)
+        self._rules = _safety_rules()
+        self._fitted_for = (self.model, self.threads)
+        return self
+
+    def _ready(self) -> None:
+        if getattr(self, "_fitted_for", None) != (self.model, self.threads):
+            self.fit()
+
+    @property
+    def measured(self) -> dict[str, Any] | None:
+        """How this model did on held-out real text (``heard eval --real --update-card``)."""
+        from heard.coding._real import read_measured
+
+        self._ready()
+        return read_measured(self.model_.path)
+
+    @property
+    def model_folder(self) -> Path:
+        self._ready()
+        return self.model_.path
+
+    def code_inputs(self, inputs: Sequence[MessageInput]) -> list[tuple[Code, ...]]:
+        """Codes of prepared rows (see :func:`heard.coding._features.collect_inputs`)."""
+        self._ready()
+        model = self.model_
+        names = [n for n in codebook().names if n in model.codes]
+        cols = np.array([model.codes.index(n) for n in names], dtype=np.intp)
+        safety = names.index("safety_risk") if "safety_risk" in names else -1
+        rule_threshold = 0.5
+        pairs = [pair_text(item) for item in inputs]
+        rule_safety = np.array([item.rule_scores.get("safety_risk", 0.0) >= rule_threshold
+                                for item in inputs], dtype=bool)
+        todo = model.screen_pass(pairs) if self.use_screen else np.ones(len(inputs), bool)
+        todo |= rule_safety
+        rows = np.flatnonzero(todo).tolist()
+        proba = np.zeros((len(inputs), len(names)), dtype=np.float32)
+        if rows:
+            proba[rows] = model.proba([pairs[r] for r in rows])[:, cols]
+        present = proba >= model.thresholds[cols]
+        if safety >= 0:
+            present[:, safety] |= rule_safety
+        out: list[tuple[Code, ...]] = [() for _ in inputs]
+        coded = np.flatnonzero(present.any(axis=1)).tolist()
+        spans = self._evidence([inputs[r] for r in coded], [pairs[r] for r in coded],
+                               proba[coded], present[coded], cols)
+        for row, found in zip(coded, spans, strict=True):
+            item = inputs[row]
+            codes = []
+            for k in np.flatnonzero(present[row]).tolist():
+                rule_used = k == safety and bool(rule_safety[row])
+                score = max(float(proba[row, k]),
+                            item.rule_scores.get(names[k], 0.0) if rule_used else 0.0)
+                codes.append(combined_code(
+                    names[k], score, item, found.get(k, []),
+                    ["model:encoder"] if k in found else [], rule_used=rule_used,
+                    rule_threshold=rule_threshold))
+            out[row] = tuple(codes)
+        return out
+
+    def _evidence(self, items: Sequence[MessageInput], pairs: Sequence[tuple[str, str]],
+                  proba: np.ndarray, present: np.ndarray, cols: np.ndarray
+                  ) -> list[dict[int, list[tuple[int, int]]]]:
+        """For each coded row, the clauses that carry each present code."""
+        cut = [clauses(item.text) for item in items]
+        occluded: list[tuple[str, str]] = []
+        where: list[tuple[int, int]] = []  # (row, first occlusion index)
+        for r, spans in enumerate(cut):
+            where.append((r, len(occluded)))
+            if len(spans) < 2:
+                continue
+            text = items[r].text
+            for a, b in spans:
+                occluded.append(((text[:a] + text[b:]).strip() or ".", pairs[r][1]))
+        occ = self.model_.proba(occluded)[:, cols] if occluded else np.zeros((0, len(cols)))
+        out: list[dict[int, list[tuple[int, int]]]] = []
+        for r, start in where:
+            spans = cut[r]
+            found: dict[int, list[tuple[int, int]]] = {}
+            for k in np.flatnonzero(present[r]).tolist():
+                if len(spans) < 2:
+                    found[k] = list(spans)
+                    continue
+                drops = proba[r, k] - occ[start:start + len(spans), k]
+                top = float(drops.max())
+                if top <= 0:
+                    continue  # no one clause carries it: the whole message is quoted
+                order = np.argsort(-drops, kind="stable")
+                found[k] = [spans[j] for j in order[:self.max_evidence].tolist()
+                            if drops[j] >= EVIDENCE_SHARE * top]
+            out.append(found)
+        return out

@@ -1,0 +1,240 @@
+"""Real, human-written utterances with their codebook labels (``data/real/``).
+
+The text lives in ``data/real/cache/utterances.jsonl`` (rebuilt from public sources by
+``data/real/real_data.py``, never committed); the labels in ``data/real/labels/*.jsonl`` are
+keyed by utterance id. This module joins the two.
+
+A source's ``role`` (``sources.json``) says what it may be used for: ``train`` sources are
+trained and tuned on; ``test`` sources are held out, only ever evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from heard.errors import InputError
+from heard.model import Conversation, Corpus, Message
+
+__all__ = ["MEASURED_JSON", "RealEvaluation", "RealItem", "evaluate_real", "everyday_corpus",
+           "load_real", "read_measured", "real_corpus", "real_dir", "write_measured"]
+
+#: Beside a model's files: its held-out figures (``heard eval --real --update-card``).
+MEASURED_JSON = "real_evaluation.json"
+
+
+@dataclass(frozen=True, slots=True)
+class RealItem:
+    """One labeled utterance in its context (``context``: earlier turns, oldest first)."""
+
+    id: str
+    source: str
+    conversation: str
+    role: str
+    speaker: str
+    text: str
+    context: tuple[tuple[str, str], ...]
+    gold: frozenset[str]
+
+    @property
+    def prev_text(self) -> str | None:
+        """The other person's latest message before this one, if any."""
+        return next((t for s, t in reversed(self.context) if s != self.speaker), None)
+
+
+def real_dir() -> Path:
+    """``data/real`` of a source checkout (heard's training data is not installed with heard)."""
+    return Path(__file__).resolve().parents[2] / "data" / "real"
+
+
+def _labels(folder: Path, pass_name: str) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for path in sorted(folder.glob(f"{pass_name}*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out[row["id"]] = frozenset(row["codes"])
+    return out
+
+
+def load_real(folder: str | Path | None = None, *, roles: Iterable[str] = ("train", "test"),
+              pass_name: str = "pass1") -> list[RealItem]:
+    """Every labeled utterance of the given roles, in file order.
+
+    Raises
+    ------
+    InputError
+        E484 when the utterances have not been built on this computer.
+    """
+    base = Path(folder) if folder is not None else real_dir()
+    utterances = base / "cache" / "utterances.jsonl"
+    if not utterances.is_file():
+        raise InputError.from_code("E484", path=utterances)
+    labels = _labels(base / "labels", pass_name)
+    wanted = set(roles)
+    items: list[RealItem] = []
+    with utterances.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            gold = labels.get(row["id"])
+            if gold is None or row["role"] not in wanted:
+                continue
+            items.append(RealItem(
+                row["id"], row["source"], row["conversation"], row["role"], row["speaker"],
+                row["text"], tuple((c["speaker"], c["text"]) for c in row["context"]), gold))
+    return items
+
+
+def real_corpus(items: Sequence[RealItem]) -> tuple[Corpus, list[Message]]:
+    """One conversation per item (its context, then the item) and each item's own message.
+
+    Any engine can then code the corpus as it would a chat, context included.
+    """
+    conversations = []
+    targets = []
+    for item in items:
+        messages = [Message(item.id, f"{item.id}#{k}", speaker, None, text)
+                    for k, (speaker, text) in enumerate(item.context)]
+        target = Message(item.id, item.id, item.speaker, None, item.text)
+        messages.append(target)
+        targets.append(target)
+        conversations.append(Conversation(item.id, messages))
+    return Corpus(conversations), targets
+
+
+#: What counts as a conflict code in the false-alarm rate on everyday text.
+CONFLICT_FAMILIES = ("attack", "defend", "harden")
+CONFLICT_CODES = ("breaking_point", "safety_risk")
+
+
+@dataclass(frozen=True)
+class RealEvaluation:
+    """A coder scored on held-out real sources, one by one, and its false alarms on everyday text.
+
+    ``per_source`` maps a source id to its :class:`~heard.coding.EvaluationResult` (with
+    intervals that resample whole conversations); ``pooled`` is all held-out sources together;
+    ``false_alarms`` maps an everyday source to the share of its messages given a conflict code,
+    ``safety_risk``, and any code.
+    """
+
+    engine: str
+    per_source: dict[str, Any]
+    pooled: Any
+    false_alarms: dict[str, dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"engine": self.engine,
+                "per_source": {k: v.to_dict() for k, v in self.per_source.items()},
+                "pooled": self.pooled.to_dict(), "false_alarms": self.false_alarms}
+
+    def summary(self) -> dict[str, Any]:
+        """The few figures a report quotes: held-out macro-F1 and everyday false alarms."""
+        return {
+            "held_out_messages": self.pooled.n_messages,
+            "held_out_sources": sorted(self.per_source),
+            "macro_f1_codes": round(self.pooled.macro_f1, 3),
+            "macro_f1_families": round(self.pooled.family_macro_f1, 3),
+            "everyday": {k: {m: round(v, 4) for m, v in fa.items()}
+                         for k, fa in self.false_alarms.items()},
+        }
+
+    def as_text(self) -> str:
+        lines = [f"held-out real sources, engine {self.engine} (never trained or tuned on):"]
+        for name, r in [*self.per_source.items(), ("all held-out", self.pooled)]:
+            if not r.n_gold:
+                lines.append(f"  {name:<16} {r.n_messages:5d} msgs  no codes in the labels: "
+                             f"{r.n_predicted} predicted (see false alarms)")
+                continue
+            ci = r.extra.get("intervals")
+            span = (f"  [{ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f} / "
+                    f"{ci['family_macro_f1'][0]:.3f}-{ci['family_macro_f1'][1]:.3f}]") if ci else ""
+            lines.append(f"  {name:<16} {r.n_messages:5d} msgs  macro-F1 codes "
+                         f"{r.macro_f1:.3f}  families {r.family_macro_f1:.3f}{span}")
+        lines.append("false alarms on everyday text (share of messages):")
+        for name, fa in self.false_alarms.items():
+            lines.append(f"  {name:<16} {int(fa['messages']):5d} msgs  conflict code "
+                         f"{fa['conflict']:.2%}  safety_risk {fa['safety_risk']:.3%}  any code "
+                         f"{fa['any']:.2%}")
+        return "\n".join(lines) + "\n"
+
+
+def _conflict(names: Iterable[str]) -> bool:
+    from heard.coding._codebook import codebook
+
+    cb = codebook()
+    return any(n in CONFLICT_CODES or cb.family_of(n) in CONFLICT_FAMILIES for n in names)
+
+
+def everyday_corpus(source: str, folder: str | Path | None = None, *,
+                    limit: int | None = None) -> Corpus:
+    """Every utterance of one source (labeled or not) as the conversations they came from."""
+    base = Path(folder) if folder is not None else real_dir()
+    utterances = base / "cache" / "utterances.jsonl"
+    if not utterances.is_file():
+        raise InputError.from_code("E484", path=utterances)
+    messages = []
+    with utterances.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row["source"] != source:
+                continue
+            messages.append(Message(row["conversation"], row["id"], row["speaker"], None,
+                                    row["text"]))
+            if limit is not None and len(messages) >= limit:
+                break
+    return Corpus.from_messages(messages)
+
+
+def evaluate_real(coder: Any, *, folder: str | Path | None = None,
+                  everyday: Sequence[str] = ("topical_chat",),
+                  everyday_limit: int | None = None) -> RealEvaluation:
+    """Score ``coder`` (a fitted or unfitted step) on the held-out ``test`` sources."""
+    from heard.coding._evaluate import evaluate
+
+    items = load_real(folder, roles=("test",))
+    corpus, targets = real_corpus(items)
+    coder.fit_transform(corpus) if hasattr(coder, "fit_transform") else coder.transform(corpus)
+    predicted = [set(m.code_names) for m in targets]
+    per_source: dict[str, Any] = {}
+    for source in dict.fromkeys(i.source for i in items):
+        rows = [k for k, i in enumerate(items) if i.source == source]
+        per_source[source] = evaluate([set(items[k].gold) for k in rows],
+                                      [predicted[k] for k in rows],
+                                      groups=[items[k].conversation for k in rows])
+    pooled = evaluate([set(i.gold) for i in items], predicted,
+                      groups=[i.conversation for i in items])
+    false_alarms: dict[str, dict[str, float]] = {}
+    for source in everyday:
+        text = everyday_corpus(source, folder, limit=everyday_limit)
+        coder.transform(text)
+        coded = [m.code_names for m in text.iter_messages()]
+        n = max(1, len(coded))
+        false_alarms[source] = {
+            "messages": float(len(coded)),
+            "conflict": sum(_conflict(c) for c in coded) / n,
+            "safety_risk": sum("safety_risk" in c for c in coded) / n,
+            "any": sum(bool(c) for c in coded) / n,
+        }
+    return RealEvaluation(type(coder).__name__, per_source, pooled, false_alarms)
+
+
+def write_measured(folder: str | Path, summary: dict[str, Any]) -> Path:
+    """Store a held-out evaluation's summary beside a model, where reports quote it."""
+    path = Path(str(folder)) / MEASURED_JSON
+    path.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def read_measured(folder: Any) -> dict[str, Any] | None:
+    """The summary :func:`write_measured` stored in ``folder`` (a path or a resource), if any."""
+    path = folder / MEASURED_JSON
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,198 @@
+"""The encoder coder (heard's default): the packaged int8 ONNX model, its screen and evidence,
+its errors, the real-data harness, and a real (tiny) fine-tune + export + quantize run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from heard.coding import EncoderCoder, codebook
+from heard.coding._encoder import _packaged_dir, load_encoder
+from heard.coding._real import RealItem, evaluate_real, load_real, real_corpus
+from heard.errors import DataFileError, InputError
+from heard.model import Corpus, Message
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "data" / "corpus"
+CONFLICT = {c.name for c in codebook().codes
+            if c.family in ("attack", "defend", "harden")} | {"breaking_point", "safety_risk"}
+
+
+@pytest.fixture(scope="module")
+def coder() -> EncoderCoder:
+    return EncoderCoder(threads=1).fit()
+
+
+@pytest.mark.parametrize("text,context", [
+    ("just landed", []),
+    ("Sure.", ["can you grab milk on the way home?"]),
+    ("ok", ["dinner at 7?"]),
+    ("no worries", ["sorry, running 10 min late"]),
+    ("don't forget the dentist tomorrow", []),
+    ("the plumber comes thursday between 9 and 12", []),
+    ("I'll be back around 7", []),
+    ("what do you want for dinner?", []),
+    ("Can you put the knife and fork on the tray?", []),
+    ("Can I read it when you're finished?", []),
+    ("I'm going to the doctor tomorrow", []),
+    ("just killing time before the flight", []),
+])
+def test_encoder_everyday_talk_gets_no_conflict_code(coder: EncoderCoder, text: str,
+                                                     context: list[str]) -> None:
+    names = {c.name for c in coder.code_text(text, context=context)}
+    assert not names & CONFLICT, (text, names)
+
+
+@pytest.mark.parametrize("text,context,code", [
+    ("If you leave I don't know what I'll do to myself", [], "safety_risk"),
+    ("You'll regret it if you leave.", [], "safety_risk"),
+    ("I've been thinking about suicide", [], "safety_risk"),
+])
+def test_encoder_safety_stays_recall_first(coder: EncoderCoder, text: str, context: list[str],
+                                           code: str) -> None:
+    codes = {c.name: c for c in coder.code_text(text, context=context)}
+    assert code in codes
+    assert codes[code].evidence and codes[code].rule_ids  # which words, and why
+
+
+def test_encoder_evidence_is_exact_whole_clauses(coder: EncoderCoder) -> None:
+    text = "I know you're busy, but I feel so alone when you go quiet like this."
+    codes = coder.code_text(text, context=["I'll call you later"])
+    assert codes, "a first-person feeling should be coded"
+    function_words = {"i", "you", "the", "a", "is", "so", "but", "and", "to", "it"}
+    for code in codes:
+        assert code.evidence
+        for e in code.evidence:
+            assert text[e.start:e.end] == e.text
+            assert e.text.lower() not in function_words
+            assert len(e.text.split()) >= 2
+
+
+def test_encoder_screen_changes_little(coder: EncoderCoder) -> None:
+    texts = ["ok", "You never listen to me.", "That's not what happened.", "see you at 6",
+             "I'm sorry I snapped at you, that's on me.", "Are you mad at me?"]
+    screened = [{c.name for c in coder.code_text(t)} for t in texts]
+    full = EncoderCoder(use_screen=False, threads=1).fit()
+    unscreened = [{c.name for c in full.code_text(t)} for t in texts]
+    same = sum(a == b for a, b in zip(screened, unscreened, strict=True))
+    assert same >= len(texts) - 1
+
+
+def test_encoder_transform_writes_only_its_field(coder: EncoderCoder) -> None:
+    corpus = Corpus.from_messages([
+        Message("c", "1", "A", None, "I felt alone at the party."),
+        Message("c", "2", "B", None, "You're overreacting."),
+    ])
+    coder.transform(corpus)
+    for m in corpus.iter_messages():
+        assert set(m.annotations) == {"codes"}
+
+
+def test_encoder_packaged_model_is_int8_and_small() -> None:
+    model = load_encoder(threads=1)
+    size = (model.path / "model.onnx").stat().st_size
+    assert size < 40 * 2**20
+    assert set(model.codes) == set(codebook().names)
+    assert model.card["never_trained_on"]
+
+
+def test_encoder_missing_model_is_e481(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        load_encoder(tmp_path)
+    assert "E481" in str(err.value)
+
+
+def test_encoder_broken_model_is_e482(tmp_path: Path) -> None:
+    for f in _packaged_dir().iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(DataFileError) as err:
+        load_encoder(tmp_path)
+    assert "E482" in str(err.value)
+
+
+# ------------------------------------------------------------------------- real-data harness
+def _real_dir(tmp_path: Path) -> Path:
+    """A data/real folder with a few utterances of a train and a test source, labeled."""
+    base = tmp_path / "real"
+    (base / "cache").mkdir(parents=True)
+    (base / "labels").mkdir()
+    rows = [
+        ("sup:1:0", "sup", "train", "A", "I feel so alone lately", []),
+        ("sup:1:1", "sup", "train", "B", "That sounds really hard",
+         [("A", "I feel so alone lately")]),
+        ("arg:1:0", "arg", "test", "A", "you always do this", []),
+        ("arg:1:1", "arg", "test", "B", "That's not what happened", [("A", "you always do this")]),
+        ("day:1:0", "day", "test", "A", "see you at 6", []),
+        ("day:1:1", "day", "test", "B", "ok cool", [("A", "see you at 6")]),
+    ]
+    gold = {"sup:1:0": ["emotional_truth"], "sup:1:1": ["validation"],
+            "arg:1:0": ["criticism"], "arg:1:1": ["proving_wrong"], "day:1:0": []}
+    with (base / "cache" / "utterances.jsonl").open("w") as fh:
+        for uid, source, role, speaker, text, ctx in rows:
+            fh.write(json.dumps({"id": uid, "source": source, "role": role,
+                                 "conversation": uid.rsplit(":", 1)[0], "speaker": speaker,
+                                 "text": text, "context": [{"speaker": s, "text": t}
+                                                           for s, t in ctx]}) + "\n")
+    with (base / "labels" / "pass1.jsonl").open("w") as fh:
+        for uid, codes in gold.items():
+            fh.write(json.dumps({"id": uid, "codes": codes, "annotator": "A1"}) + "\n")
+    return base
+
+
+def test_real_load_filters_roles_and_keeps_context(tmp_path: Path) -> None:
+    base = _real_dir(tmp_path)
+    train = load_real(base, roles=("train",))
+    assert [i.id for i in train] == ["sup:1:0", "sup:1:1"]
+    assert train[1].prev_text == "I feel so alone lately"
+    test = load_real(base, roles=("test",))
+    assert {i.source for i in test} == {"arg", "day"}
+    assert "day:1:1" not in {i.id for i in test}  # unlabeled: not an evaluation item
+
+
+def test_real_corpus_puts_each_item_after_its_context() -> None:
+    item = RealItem("x:1:2", "x", "x:1", "test", "B", "fine.",
+                    (("A", "I feel alone"), ("B", "hm")), frozenset())
+    corpus, targets = real_corpus([item])
+    assert [m.text for m in corpus.conversations[0].messages] == ["I feel alone", "hm", "fine."]
+    assert targets[0].message_id == "x:1:2"
+
+
+def test_real_missing_cache_is_e484(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        load_real(tmp_path)
+    assert "E484" in str(err.value)
+
+
+def test_real_evaluate_reports_each_source_and_false_alarms(tmp_path: Path,
+                                                            coder: EncoderCoder) -> None:
+    result = evaluate_real(coder, folder=_real_dir(tmp_path), everyday=("day",))
+    assert set(result.per_source) == {"arg", "day"}
+    assert result.per_source["arg"].n_messages == 2
+    assert result.false_alarms["day"]["messages"] == 2
+    text = result.as_text()
+    assert "arg" in text and "false alarms" in text
+    assert json.loads(json.dumps(result.to_dict()))["pooled"]["n_messages"] == 3
+
+
+# -------------------------------------------------------------------- training, for real
+@pytest.mark.slow
+def test_encoder_train_export_and_load_roundtrip(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("onnx")
+    from heard.coding import train_encoder
+
+    lines: list[str] = []
+    meta = train_encoder(CORPUS, tmp_path / "enc", real=tmp_path / "nowhere", seed=0,
+                         settings={"epochs": 1, "max_rows": 96, "batch_size": 16},
+                         log=lines.append)
+    assert any("E484" in line for line in lines)  # no real data here: said, not hidden
+    assert set(meta["thresholds"]) == set(codebook().names)
+    trained = EncoderCoder(model=tmp_path / "enc", threads=1).fit()
+    codes = trained.code_text("I feel so alone when you go quiet.")
+    assert all(0.0 <= c.score <= 1.0 for c in codes)

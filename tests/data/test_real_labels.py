@@ -1,0 +1,60 @@
+"""The committed real-language labels (data/real/labels) and source list: well-formed, held-out
+sources marked, no text committed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from heard.coding import codebook
+
+REAL = Path(__file__).resolve().parents[2] / "data" / "real"
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (REAL / "labels" / name).read_text().splitlines()
+            if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def sources() -> list[dict]:
+    return json.loads((REAL / "sources.json").read_text())["sources"]
+
+
+def test_real_sources_are_pinned_licensed_and_held_out(sources: list[dict]) -> None:
+    roles = {s["role"] for s in sources}
+    assert roles == {"train", "test"}
+    assert len(sources) >= 5
+    assert sum(s["role"] == "test" for s in sources) >= 3
+    for s in sources:
+        assert s["licence"] and s["covers"]
+        assert s.get("commit") or s.get("version")
+        name = (s.get("repo", "") + s.get("package", "") + s["name"]).lower()
+        for reserved in ("meld", "friends", "dailydialog", "daily_dialog"):
+            assert reserved not in name
+
+
+@pytest.mark.parametrize("name", ["pass1.jsonl", "pass2.jsonl"])
+def test_real_labels_are_codebook_codes_keyed_by_source_ids(name: str,
+                                                            sources: list[dict]) -> None:
+    known = set(codebook().names)
+    ids = {s["id"] for s in sources}
+    rows = _rows(name)
+    assert len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        assert set(r) == {"id", "codes", "annotator"}  # no text in the repository
+        assert r["id"].split(":", 1)[0] in ids
+        assert set(r["codes"]) <= known
+
+
+def test_real_labels_cover_enough_of_each_role(sources: list[dict]) -> None:
+    role = {s["id"]: s["role"] for s in sources}
+    rows = _rows("pass1.jsonl")
+    test = [r for r in rows if role[r["id"].split(":", 1)[0]] == "test"]
+    assert len(rows) >= 4000
+    assert len(test) >= 800
+    second = {r["id"] for r in _rows("pass2.jsonl")}
+    assert len(second) >= 500
+    assert second <= {r["id"] for r in rows}
