@@ -478,6 +478,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from heard.coding import evaluate, load_gold
     from heard.model import Corpus
 
+    if args.update_card and not args.real:
+        raise OptionError.from_code("E455", option="--update-card", detail="used with --real "
+                                    "(it stores the held-out figures)", value=True)
     if args.gold is None and not args.cv and not args.real:
         raise OptionError.from_code("E455", option="heard eval", detail="given a GOLD file, "
                                     "--real, or --cv to cross-validate on the corpus",
@@ -488,15 +491,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from heard.coding._real import evaluate_real
 
         coder = _engine(args) or default_coder()
+        folder = getattr(coder, "model_folder", None) if args.update_card else None
+        if args.update_card and folder is None:  # before minutes of coding, not after
+            raise OptionError.from_code("E455", option="--update-card", detail="used with "
+                                        "the encoder or trained engine", value=args.engine)
         real = evaluate_real(coder, folder=args.real_dir)
         out["real"] = real.to_dict()
-        if args.update_card:
+        if folder is not None:
             from heard.coding._real import write_measured
 
-            folder = getattr(coder, "model_folder", None)
-            if folder is None:
-                raise OptionError.from_code("E455", option="--update-card", detail="used with "
-                                            "the encoder or trained engine", value=args.engine)
             _stderr(f"heard: wrote {write_measured(folder, real.summary())}")
         if not args.json:
             print(real.as_text())

@@ -41,13 +41,14 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from heard.coding._codebook import codebook
-from heard.coding._combine import InputCoder, combined_code
+from heard.coding._combine import ALWAYS_AUTHORITATIVE, InputCoder, combined_code, rule_raises
 from heard.coding._features import MessageInput
 from heard.coding._spans import clauses
 from heard.errors import DataFileError, InputError
 from heard.model import Code, Corpus
 
-__all__ = ["EncoderCoder", "EncoderModel", "load_encoder", "pair_text", "screen_features"]
+__all__ = ["EncoderCoder", "EncoderModel", "load_encoder", "pad_encodings", "pair_text",
+           "screen_features"]
 
 ENCODER_JSON, ENCODER_ONNX, SCREEN_NPZ, TOKENIZER_JSON = (
     "encoder.json", "model.onnx", "screen.npz", "tokenizer.json")
@@ -60,6 +61,18 @@ EVIDENCE_SHARE = 0.5
 def pair_text(item: MessageInput) -> tuple[str, str]:
     """The (message, context) pair the encoder and the screen read."""
     return item.text, CONTEXT_MARK + (item.prev_text or "")[:400]
+
+
+def pad_encodings(encodings: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token ids, attention mask and token types of tokenizer encodings, padded to the longest."""
+    width = max(len(enc.ids) for enc in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    types = np.zeros_like(ids)
+    for r, enc in enumerate(encodings):
+        n = len(enc.ids)
+        ids[r, :n], mask[r, :n], types[r, :n] = enc.ids, 1, enc.type_ids
+    return ids, mask, types
 
 
 def _hasher(settings: dict[str, Any]) -> Any:
@@ -106,16 +119,7 @@ class EncoderModel:
         order = sorted(range(len(pairs)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), _BATCH):
             rows = order[start:start + _BATCH]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            types = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                enc = encodings[i]
-                n = len(enc.ids)
-                ids[r, :n] = enc.ids
-                mask[r, :n] = 1
-                types[r, :n] = enc.type_ids
+            ids, mask, types = pad_encodings([encodings[i] for i in rows])
             (probs,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
                                                "token_type_ids": types})
             out[rows] = probs
@@ -253,20 +257,17 @@ class EncoderCoder(InputCoder):
         model = self.model_
         names = [n for n in codebook().names if n in model.codes]
         cols = np.array([model.codes.index(n) for n in names], dtype=np.intp)
-        safety = names.index("safety_risk") if "safety_risk" in names else -1
-        rule_threshold = 0.5
+        rule_threshold = self._rules.threshold
         pairs = [pair_text(item) for item in inputs]
-        rule_safety = np.array([item.rule_scores.get("safety_risk", 0.0) >= rule_threshold
-                                for item in inputs], dtype=bool)
+        # the safety rules raise safety_risk by themselves, as in every model-based engine
+        rule, rule_used = rule_raises(inputs, names, ALWAYS_AUTHORITATIVE, (), rule_threshold)
         todo = model.screen_pass(pairs) if self.use_screen else np.ones(len(inputs), bool)
-        todo |= rule_safety
+        todo |= rule_used.any(axis=1)
         rows = np.flatnonzero(todo).tolist()
         proba = np.zeros((len(inputs), len(names)), dtype=np.float32)
         if rows:
             proba[rows] = model.proba([pairs[r] for r in rows])[:, cols]
-        present = proba >= model.thresholds[cols]
-        if safety >= 0:
-            present[:, safety] |= rule_safety
+        present = (proba >= model.thresholds[cols]) | rule_used
         out: list[tuple[Code, ...]] = [() for _ in inputs]
         coded = np.flatnonzero(present.any(axis=1)).tolist()
         spans = self._evidence([inputs[r] for r in coded], [pairs[r] for r in coded],
@@ -275,13 +276,10 @@ class EncoderCoder(InputCoder):
             item = inputs[row]
             codes = []
             for k in np.flatnonzero(present[row]).tolist():
-                rule_used = k == safety and bool(rule_safety[row])
-                score = max(float(proba[row, k]),
-                            item.rule_scores.get(names[k], 0.0) if rule_used else 0.0)
                 codes.append(combined_code(
-                    names[k], score, item, found.get(k, []),
-                    ["model:encoder"] if k in found else [], rule_used=rule_used,
-                    rule_threshold=rule_threshold))
+                    names[k], float(max(proba[row, k], rule[row, k])), item, found.get(k, []),
+                    ["model:encoder"] if k in found else [],
+                    rule_used=bool(rule_used[row, k]), rule_threshold=rule_threshold))
             out[row] = tuple(codes)
         return out
 

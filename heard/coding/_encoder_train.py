@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from heard.coding._classifier import _best_threshold
 from heard.coding._codebook import codebook
 from heard.coding._encoder import (
     CONTEXT_MARK,
@@ -48,6 +49,7 @@ from heard.coding._encoder import (
     SCREEN_NPZ,
     TOKENIZER_JSON,
     load_encoder,
+    pad_encodings,
     screen_features,
 )
 from heard.coding._real import load_real
@@ -186,14 +188,7 @@ def _batches(encs: Sequence[Any], order: Sequence[int], size: int
     out = []
     for start in range(0, len(order), size):
         idx = list(order[start:start + size])
-        width = max(len(encs[i].ids) for i in idx)
-        ids = np.zeros((len(idx), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
-        for r, i in enumerate(idx):
-            n = len(encs[i].ids)
-            ids[r, :n], mask[r, :n], types[r, :n] = encs[i].ids, 1, encs[i].type_ids
-        out.append((idx, ids, mask, types))
+        out.append((idx, *pad_encodings([encs[i] for i in idx])))
     return out
 
 
@@ -219,20 +214,6 @@ def _build_module(torch: Any, transformers: Any, folder: Path, n_codes: int) -> 
     return Coder()
 
 
-def _fbeta_threshold(p: np.ndarray, y: np.ndarray, beta: float, floor: float) -> float:
-    best, best_t = -1.0, 0.5
-    for t in np.arange(floor, 0.96, 0.01):
-        pred = p >= t
-        tp = float((pred & y).sum())
-        fp = float((pred & ~y).sum())
-        fn = float((~pred & y).sum())
-        denom = (1 + beta**2) * tp + beta**2 * fn + fp
-        score = (1 + beta**2) * tp / denom if denom else 0.0
-        if score > best + 1e-9:
-            best, best_t = score, float(t)
-    return round(best_t, 2)
-
-
 def _thresholds(proba: np.ndarray, Y: np.ndarray, codes: Sequence[str],
                 settings: dict[str, Any], everyday: np.ndarray | None = None
                 ) -> dict[str, float]:
@@ -246,7 +227,8 @@ def _thresholds(proba: np.ndarray, Y: np.ndarray, codes: Sequence[str],
             continue
         beta = settings["precision_beta"] if (families[code] in settings["precision_families"]
                                               or code in strict) else 1.0
-        out[code] = _fbeta_threshold(proba[:, j], y, beta, settings["threshold_floor"])
+        best = _best_threshold(proba[:, j], y.astype(int), None, beta)
+        out[code] = round(max(float(settings["threshold_floor"]), best), 2)
     if everyday is not None and everyday.any():
         cap = float(settings["everyday_cap"])
         for j, code in enumerate(codes):

@@ -11,7 +11,7 @@ trained and tuned on; ``test`` sources are held out, only ever evaluated.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,16 @@ def _labels(folder: Path, pass_name: str) -> dict[str, frozenset[str]]:
     return out
 
 
+def _utterances(base: Path) -> Iterator[dict[str, Any]]:
+    """The rows of ``base/cache/utterances.jsonl``, or E484 when they were never built."""
+    path = base / "cache" / "utterances.jsonl"
+    if not path.is_file():
+        raise InputError.from_code("E484", path=path)
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)
+
+
 def load_real(folder: str | Path | None = None, *, roles: Iterable[str] = ("train", "test"),
               pass_name: str = "pass1") -> list[RealItem]:
     """Every labeled utterance of the given roles, in file order.
@@ -70,21 +80,16 @@ def load_real(folder: str | Path | None = None, *, roles: Iterable[str] = ("trai
         E484 when the utterances have not been built on this computer.
     """
     base = Path(folder) if folder is not None else real_dir()
-    utterances = base / "cache" / "utterances.jsonl"
-    if not utterances.is_file():
-        raise InputError.from_code("E484", path=utterances)
     labels = _labels(base / "labels", pass_name)
     wanted = set(roles)
     items: list[RealItem] = []
-    with utterances.open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            gold = labels.get(row["id"])
-            if gold is None or row["role"] not in wanted:
-                continue
-            items.append(RealItem(
-                row["id"], row["source"], row["conversation"], row["role"], row["speaker"],
-                row["text"], tuple((c["speaker"], c["text"]) for c in row["context"]), gold))
+    for row in _utterances(base):
+        gold = labels.get(row["id"])
+        if gold is None or row["role"] not in wanted:
+            continue
+        items.append(RealItem(
+            row["id"], row["source"], row["conversation"], row["role"], row["speaker"],
+            row["text"], tuple((c["speaker"], c["text"]) for c in row["context"]), gold))
     return items
 
 
@@ -172,19 +177,14 @@ def everyday_corpus(source: str, folder: str | Path | None = None, *,
                     limit: int | None = None) -> Corpus:
     """Every utterance of one source (labeled or not) as the conversations they came from."""
     base = Path(folder) if folder is not None else real_dir()
-    utterances = base / "cache" / "utterances.jsonl"
-    if not utterances.is_file():
-        raise InputError.from_code("E484", path=utterances)
     messages = []
-    with utterances.open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            if row["source"] != source:
-                continue
-            messages.append(Message(row["conversation"], row["id"], row["speaker"], None,
-                                    row["text"]))
-            if limit is not None and len(messages) >= limit:
-                break
+    for row in _utterances(base):
+        if row["source"] != source:
+            continue
+        messages.append(Message(row["conversation"], row["id"], row["speaker"], None,
+                                row["text"]))
+        if limit is not None and len(messages) >= limit:
+            break
     return Corpus.from_messages(messages)
 
 
@@ -196,7 +196,7 @@ def evaluate_real(coder: Any, *, folder: str | Path | None = None,
 
     items = load_real(folder, roles=("test",))
     corpus, targets = real_corpus(items)
-    coder.fit_transform(corpus) if hasattr(coder, "fit_transform") else coder.transform(corpus)
+    coder.fit_transform(corpus)
     predicted = [set(m.code_names) for m in targets]
     per_source: dict[str, Any] = {}
     for source in dict.fromkeys(i.source for i in items):

@@ -154,9 +154,9 @@ def _measured_caveat(m: dict[str, Any]) -> str:
     everyday = next(iter(m.get("everyday", {}).values()), None)
     text = (f"How far to trust the codes: on {m['held_out_messages']} messages from real "
             "conversations that heard's coder never learned from, it agreed only in part with "
-            "careful coding from heard's codebook (macro-F1 "
-            f"{m['macro_f1_codes']:.2f} over the codes and "
-            f"{m['macro_f1_families']:.2f} over their families, where 1 would be perfect).")
+            "careful coding from heard's codebook: on a scale where 1 is full agreement and 0 "
+            f"none, {m['macro_f1_codes']:.2f} for the codes and "
+            f"{m['macro_f1_families']:.2f} for their families (macro-F1).")
     if everyday:
         text += (f" On everyday talk it gave a conflict code to {everyday['conflict']:.1%} of "
                  f"messages and some code to {everyday['any']:.1%}, so expect codes that "

@@ -196,3 +196,50 @@ def test_encoder_train_export_and_load_roundtrip(tmp_path: Path) -> None:
     trained = EncoderCoder(model=tmp_path / "enc", threads=1).fit()
     codes = trained.code_text("I feel so alone when you go quiet.")
     assert all(0.0 <= c.score <= 1.0 for c in codes)
+
+
+# ------------------------------------------------------------------------- heard eval --real
+def test_cli_eval_real_prints_each_source(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from heard.cli import main
+
+    assert main(["eval", "--real", "--real-dir", str(_real_dir(tmp_path)),
+                 "--engine", "rules"]) == 0
+    out = capsys.readouterr().out
+    assert "arg" in out and "day" in out and "false alarms" in out
+
+
+def test_cli_eval_real_update_card_writes_beside_the_model(tmp_path: Path) -> None:
+    from heard.cli import main
+    from heard.coding._real import MEASURED_JSON
+
+    model = tmp_path / "enc"
+    shutil.copytree(_packaged_dir(), model)
+    (model / MEASURED_JSON).unlink(missing_ok=True)
+    assert main(["eval", "--real", "--real-dir", str(_real_dir(tmp_path)), "--engine",
+                 "encoder", "--model", str(model), "--update-card", "--json"]) == 0
+    stored = json.loads((model / MEASURED_JSON).read_text())
+    assert stored["held_out_messages"] == 3
+    assert EncoderCoder(model=model, threads=1).measured == stored
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "--update-card"],                                  # nothing to store
+    ["eval", "--real", "--engine", "rules", "--update-card"],    # rules have no model folder
+])
+def test_cli_eval_update_card_misuse_is_one_line(tmp_path: Path, argv: list[str],
+                                                 capsys: pytest.CaptureFixture) -> None:
+    from heard.cli import main
+
+    argv = [*argv, "--real-dir", str(_real_dir(tmp_path))]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "E455" in err and "--update-card" in err and len(err.splitlines()) == 1
+
+
+def test_cli_eval_real_without_texts_is_e484(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture) -> None:
+    from heard.cli import main
+
+    assert main(["eval", "--real", "--real-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "E484" in err and len(err.splitlines()) == 1

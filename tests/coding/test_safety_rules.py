@@ -153,3 +153,33 @@ def test_safety_rules_findings_get_a_category(coder: RuleCoder, text: str, categ
                                    tuple(Evidence(e.start, e.end, e.text) for e in code.evidence)),)
     (finding,) = scan_safety(Corpus.from_messages([m])).findings
     assert finding.category == category
+
+
+# Found on real everyday text (issue 10): each raised safety_risk with the rules before.
+@pytest.mark.parametrize("text", [
+    "Aight, I'll hit you up when I get some cash",
+    "I was just about to say that, but you beat me to it",
+    "just trying to kill time before the flight",
+    "Can you put the knife and fork on the tray?",
+    "Can I read it when you're finished?",
+    "it's over there by the door",
+    "he committed suicide last year, it was in the news",
+    "I have to read the book in one sitting or else I lose the thread",
+    "Or else he has multiple people helping him at the same time",
+    "PROBTHAT OVERDOSE OF WORK HEY GO CAREFUL",
+    "i was the only one that made it down without hurting myself",
+])
+def test_safety_rules_leave_real_everyday_lookalikes(coder: RuleCoder, text: str) -> None:
+    assert not flagged(coder, text), f"{text!r} coded safety_risk"
+
+
+@pytest.mark.parametrize("text", [
+    "If you leave I don't know what I'll do to myself",
+    "Do that again or else.",
+    "Give me your password or else",
+    "I've been thinking about suicide",
+    "suicide has crossed my mind lately",
+    "I tried to commit suicide last year",
+])
+def test_safety_rules_keep_recall_after_the_precision_fixes(coder: RuleCoder, text: str) -> None:
+    assert flagged(coder, text), f"{text!r} not coded safety_risk"

@@ -234,3 +234,24 @@ def test_html_caps_loops_and_runs_shown_but_counts_all(rkit, monkeypatch):
     page = render_html(analysis)
     assert "Full loop 1" in page and "Full loop 2" not in page
     assert f"… and {n_full - 1} more full loop" in page
+
+
+def test_html_caveats_quote_the_coders_measured_figures(plain_analysis):
+    """The coder's held-out figures (its real_evaluation.json) reach the reader, in words."""
+    from heard.api import analyze
+    from heard.coding import TrainedCoder
+
+    measured = TrainedCoder().measured
+    assert measured, "the packaged trained model carries its held-out figures"
+    coded = analyze(plain_analysis.corpus, dynamics=False)
+    assert coded.settings["coder_measured"] == measured
+    page = html.unescape(render_html(coded))
+    assert "How far to trust the codes" in page
+    assert f"{measured['macro_f1_codes']:.2f} for the codes" in page
+    everyday = next(iter(measured["everyday"].values()))
+    assert f"{everyday['conflict']:.1%}" in page
+
+
+def test_html_given_codes_quote_no_coder_figures(plain_analysis):
+    assert plain_analysis.coder == "given"
+    assert "How far to trust the codes" not in html.unescape(render_html(plain_analysis))
