@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 CORPUS = ROOT / "corpus"
-CODEBOOK = ROOT.parent / "heard" / "coding" / "data" / "codebook.json"
+CODEBOOK = ROOT.parent / "heard" / "model" / "data" / "codebook.json"
 
 # Surface cues that make a message *look* like a code. A message with the cue but
 # without the code is a hard negative (a codebook "not this" near-miss) for it.

@@ -5,16 +5,18 @@ Local-first: nothing leaves the machine. The pipeline runs one way::
     ingest → coding → patterns → dynamics → report / app
 
 Entry points: :func:`load` an export, :func:`code` its messages, :func:`analyze` them,
-:func:`explain` a code, ask :func:`what_if` one thing changed.
+:func:`explain` a code, ask :func:`what_if` one thing changed; :func:`code_many` and
+:func:`analyze_many` take a study's corpus couple by couple.
 """
 
 from heard._version import __version__
-from heard.api import analyze, code, load, what_if
+from heard.api import Analysis, analyze, analyze_many, code, code_many, load, what_if
 from heard.coding import codebook, explain
 from heard.ingest import read_export
 from heard.model import Code, Conversation, Corpus, Evidence, Message
 
 __all__ = [
+    "Analysis",
     "Code",
     "Conversation",
     "Corpus",
@@ -22,7 +24,9 @@ __all__ = [
     "Message",
     "__version__",
     "analyze",
+    "analyze_many",
     "code",
+    "code_many",
     "codebook",
     "explain",
     "load",

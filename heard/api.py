@@ -10,11 +10,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heard._analysis import Analysis
 from heard.coding import codebook
@@ -22,7 +21,12 @@ from heard.errors import InputError
 from heard.ingest import Input, ReadOptions, read_export
 from heard.model import Corpus, Message, Step
 
-__all__ = ["analyze", "check_given_codes", "code", "default_coder", "load", "what_if"]
+if TYPE_CHECKING:
+    from heard._many import ManyAnalysis
+    from heard.dynamics import WhatIfResult
+
+__all__ = ["Analysis", "analyze", "analyze_many", "check_given_codes", "code", "code_many",
+           "default_coder", "load", "what_if"]
 
 
 def load(
@@ -69,10 +73,39 @@ def _as_corpus(messages: Corpus | Iterable[Message]) -> Corpus:
     return Corpus.from_messages(messages)
 
 
-def code(messages: Corpus | Iterable[Message], *, coder: Step | None = None) -> Corpus:
-    """Code every message: ``message.annotations["codes"]`` gets a tuple of :class:`Code`."""
+#: ``progress(stage, done, total)``: ``stage`` is "coder" (loading it), "code", "patterns" or
+#: "dynamics"; ``total`` is None where the work can't be counted.
+Progress = Callable[[str, int, int | None], None]
+
+
+def _code_with(engine: Step, corpus: Corpus, progress: Progress | None) -> None:
+    """Fit and run ``engine``, telling ``progress`` how far it got (engines that take a
+    ``progress`` argument in ``transform`` report each batch; others only start and end)."""
+    if progress is None:
+        engine.fit_transform(corpus)
+        return
+    import inspect
+
+    progress("coder", 0, None)
+    engine.fit(corpus)
+    n = len(corpus)
+    progress("code", 0, n)
+    if "progress" in inspect.signature(engine.transform).parameters:
+        engine.transform(corpus, progress=lambda done, total: progress("code", done, total))
+    else:
+        engine.transform(corpus)
+        progress("code", n, n)
+
+
+def code(messages: Corpus | Iterable[Message], *, coder: Step | None = None,
+         progress: Progress | None = None) -> Corpus:
+    """Code every message: ``message.annotations["codes"]`` gets a tuple of :class:`Code`.
+
+    ``progress(stage, done, total)``, when given, hears how far the coding got (the CLI draws
+    a progress bar with it); nothing is printed here.
+    """
     corpus = _as_corpus(messages)
-    (coder or default_coder()).fit_transform(corpus)
+    _code_with(coder or default_coder(), corpus, progress)
     return corpus
 
 
@@ -104,6 +137,7 @@ def analyze(
     n_permutations: int = 1000,
     seed: int = 0,
     generated_at: datetime | None = None,
+    progress: Progress | None = None,
 ) -> Analysis:
     """Code (unless ``given_codes``), find the loop, check safety, model the dynamics.
 
@@ -125,6 +159,8 @@ def analyze(
         Permutation baseline of the sequential tests (seeded: results are reproducible).
     generated_at : datetime, optional
         Fix the report clock (tests, reproducible reports).
+    progress : callable, optional
+        ``progress(stage, done, total)`` hears how far the work got (see :data:`Progress`).
     """
     from heard.patterns import find_patterns, scan_safety
 
@@ -135,9 +171,11 @@ def analyze(
         coder_name = "given"
     else:
         engine = coder or default_coder()
-        engine.fit_transform(corpus)
+        _code_with(engine, corpus, progress)
         coder_name = type(engine).__name__
         measured = getattr(engine, "measured", None)
+    if progress is not None:
+        progress("patterns", 0, None)
     patterns = find_patterns(corpus, gap_hours=gap_hours, reply_window_hours=reply_window_hours,
                              min_n=min_n, burst_minutes=burst_minutes)
     safety = scan_safety(corpus)
@@ -145,6 +183,8 @@ def analyze(
     if dynamics:
         from heard.dynamics import fit_dynamics
 
+        if progress is not None:
+            progress("dynamics", 0, None)
         dyn = fit_dynamics(corpus, n_permutations=n_permutations, seed=seed)
     settings = {
         "given_codes": given_codes,
@@ -172,7 +212,8 @@ def what_if(
     n_runs: int = 500,
     n_turns: int = 40,
     seed: int = 0,
-) -> dict[str, Any]:
+    me: str | None = None,
+) -> WhatIfResult:
     """Fit the Gottman–Murray model to a couple and simulate it as fitted and after ``changes``.
 
     Parameters
@@ -186,63 +227,126 @@ def what_if(
         Use the codes on the messages instead of the coder.
     n_runs, n_turns, seed : int
         Simulated conversations (a distribution, not one path), their length, the seed.
+    me : str, optional
+        The partner whose side the summary speaks from (default: ``corpus.meta["me"]``).
 
     Returns
     -------
-    dict
-        ``status`` ("ok" or "insufficient_data" with a ``reason``), the fitted model, a
-        typical ``opening`` (median scores of a reaching turn and the answer to it), the
-        ``as_fitted`` and ``changed`` simulations, ``months`` for a lasting change, and
-        ``smallest_change``: the smallest repair that carries the typical opening into the
-        positive basin.
+    WhatIfResult
+        ``status`` ("ok" or "insufficient_data" with a ``reason``), the fitted model, a typical
+        ``opening``, the ``as_fitted`` and ``changed`` simulations, ``months`` for a lasting
+        change, and ``suggestions``: the smallest change of each kind that visibly moves a
+        typical hard conversation (none when messages raise a safety concern). ``to_dict()``
+        is the JSON; ``summary()`` the plain text; ``result["status"]`` still works.
     """
-    from statistics import median
-
-    from heard.dynamics import (
-        LastingChange,
-        build_turns,
-        fit_gottman_murray,
-        score_turn,
-        simulate,
-        simulate_months,
-        smallest_change,
-    )
+    from heard.dynamics import what_if_model
+    from heard.patterns import scan_safety
 
     if given_codes:
         check_given_codes(corpus)
     else:
         code(corpus)
-    fit = fit_gottman_murray(corpus, seed=seed)
-    result = fit.overall
-    if result is None:
-        return {"status": "insufficient_data",
-                "reason": fit.reason or "too few turns to fit the model"}
-    names = tuple(result.names)
-    # A typical opening of a hard conversation: a turn that reaches (feeling, complaint, bid)
-    # and the other's answer to it, scored as the model scores turns.
-    reach_codes = set(codebook().codes_in("reach"))
-    scores: dict[str, list[float]] = {n: [] for n in names}
-    turns = build_turns(corpus)
-    for turn, answer in pairwise(turns):
-        if (turn.codes & reach_codes and answer.conversation_id == turn.conversation_id
-                and answer.sender != turn.sender and {turn.sender, answer.sender} <= set(names)):
-            scores[turn.sender].append(score_turn(turn.codes))
-            scores[answer.sender].append(score_turn(answer.codes))
-    opening = tuple(median(scores[n]) if scores[n] else 0.0 for n in names)
-    lasting = [c for c in changes if isinstance(c, LastingChange)]
-    turn_level = [c for c in changes if not isinstance(c, LastingChange)]
-    out: dict[str, Any] = {
-        "status": "ok",
-        "model": result.to_dict(),
-        "opening": dict(zip(names, opening, strict=True)),
-        "as_fitted": simulate(result, None, n_runs=n_runs, n_turns=n_turns, seed=seed,
-                              opening=opening).to_dict(),
-        "changes": [repr(c) for c in changes],
-        "smallest_change": smallest_change(result, opening).to_dict(),
-    }
-    if turn_level:
-        out["changed"] = simulate(result, turn_level, n_runs=n_runs, n_turns=n_turns,
-                                  seed=seed, opening=opening).to_dict()
-    if lasting:
-        out["months"] = simulate_months(result, lasting[0], seed=seed)
-    return out
+    return what_if_model(corpus, changes, n_runs=n_runs, n_turns=n_turns, seed=seed,
+                         me=me or corpus.meta.get("me"),
+                         safety_concern=scan_safety(corpus).triggered)
+
+
+def code_many(
+    source: str | Path | Corpus | Iterable[Message],
+    *,
+    coder: Step | None = None,
+    format: str | None = None,
+    options: ReadOptions | None = None,
+    presorted: bool | None = None,
+) -> Iterable[Message]:
+    """Code any number of conversations, streaming: memory holds one batch, not the input.
+
+    Parameters
+    ----------
+    source : path (``"-"`` for stdin), Corpus, or iterable of Message
+        A file of many couples (canonical JSONL with a ``conversation_id`` each, or any
+        export), or messages whose conversations come one after another.
+    coder : Step, optional
+        Coding engine (loaded once for the whole run); the default is :func:`default_coder`.
+    format, options
+        As for :func:`load`.
+    presorted : bool, optional
+        None: a file is read once first to check that each conversation's messages come
+        together, and sorted on disk when they don't; True: trust that they do; False:
+        always sort.
+
+    Returns
+    -------
+    iterator of Message
+        Coded messages, conversation by conversation in the order conversations first
+        appear: the messages and codes :func:`code` gives, without holding them all.
+    """
+    from heard._many import code_many as _code_many
+
+    return _code_many(source, coder=coder, format=format, options=options,
+                      presorted=presorted)
+
+
+def analyze_many(
+    source: str | Path | Corpus | Iterable[Message],
+    *,
+    format: str | None = None,
+    options: ReadOptions | None = None,
+    presorted: bool | None = None,
+    given_codes: bool = False,
+    coder: Step | None = None,
+    gap_hours: float | None = None,
+    reply_window_hours: float | None = None,
+    min_n: int | None = None,
+    burst_minutes: float | None = None,
+    dynamics: bool = True,
+    n_permutations: int = 1000,
+    seed: int = 0,
+    generated_at: datetime | None = None,
+    progress: Progress | None = None,
+) -> ManyAnalysis:
+    """Analyze many couples, one at a time: one :class:`~heard._many.CoupleResult` each.
+
+    A couple is a ``couple_id`` field where the input has one, else a ``conversation_id``.
+    Each result's ``analysis`` is what :func:`analyze` gives for that couple alone; a couple
+    that can't be analyzed (one sender, three or more people) carries its numbered ``error``
+    and the run goes on. Memory holds one batch of messages and one couple's analysis.
+
+    Parameters
+    ----------
+    source : path (``"-"`` for stdin), Corpus, or iterable of Message
+    format, options
+        As for :func:`load`.
+    presorted : bool, optional
+        As for :func:`code_many`. Messages given from Python can't be read twice: unless
+        ``presorted=False`` (sort them on disk), a couple that comes back after another one
+        raises E027.
+    given_codes, coder, gap_hours, reply_window_hours, min_n, burst_minutes, dynamics,
+    n_permutations, seed, generated_at
+        As for :func:`analyze`, for every couple.
+    progress : callable, optional
+        ``progress("couples", done, None)`` after each couple.
+
+    Returns
+    -------
+    ManyAnalysis
+        Iterate it once for the results; then ``summary()`` (plain text) and ``to_dict()``
+        give the counts: couples, analyzed, failed (with their errors), safety concerns.
+
+    Examples
+    --------
+    >>> run = heard.analyze_many("study.jsonl", dynamics=False)      # doctest: +SKIP
+    >>> for couple in run:                                           # doctest: +SKIP
+    ...     print(couple.couple_id, couple.ok)
+    >>> print(run.summary())                                         # doctest: +SKIP
+    """
+    from heard._many import ManyAnalysis as _ManyAnalysis
+
+    kwargs = {"gap_hours": gap_hours, "reply_window_hours": reply_window_hours, "min_n": min_n,
+              "burst_minutes": burst_minutes, "dynamics": dynamics,
+              "n_permutations": n_permutations, "seed": seed}
+    if generated_at is not None:
+        kwargs["generated_at"] = generated_at
+    return _ManyAnalysis(source, format=format, options=options, presorted=presorted,
+                         given_codes=given_codes, coder=coder, analyze_kwargs=kwargs,
+                         progress=progress)

@@ -64,6 +64,74 @@ def _stderr(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+#: Seconds of work before a progress bar appears: short runs stay quiet.
+PROGRESS_DELAY = 2.0
+_STAGES = {"read": "Reading messages", "coder": "Loading heard's coder",
+           "code": "Coding messages", "patterns": "Finding the loop",
+           "dynamics": "Modelling the long arc", "check": "Reading your message",
+           "couples": "Analyzing couples"}
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
+    """A progress callback that draws a bar on standard error, or None when it is no terminal.
+
+    The bar (rich.progress, transient) shows only once the work has run ``PROGRESS_DELAY``
+    seconds, and is gone when the block ends, so pipes, files and tests get nothing.
+    """
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    import threading
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
+    task = bar.add_task("Working", total=None)
+    lock = threading.Lock()
+    state = {"started": False, "done": False}
+
+    def start() -> None:
+        with lock:
+            if not state["done"]:
+                bar.start()
+                state["started"] = True
+
+    def update(stage: str, done: int, total: int | None) -> None:
+        bar.update(task, description=_STAGES.get(stage, stage), completed=done, total=total)
+
+    timer = threading.Timer(PROGRESS_DELAY, start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield update
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["started"]:
+                bar.stop()
+
+
+def _with_progress(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` (an API call taking ``progress=``) run under :func:`_progress`'s bar."""
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _progress() as progress:
+            return func(*args, progress=progress, **kwargs)
+    return run
+
+
 # --------------------------------------------------------------------------- shared options
 
 
@@ -97,7 +165,7 @@ def _read_options(args: argparse.Namespace) -> Any:
             raise OptionError.from_code("E017", value=item)
         column_map[field.strip()] = column.strip()
     if args.tz:
-        from heard.ingest._time import zone
+        from heard.ingest import zone
 
         zone(args.tz)
     return ReadOptions(
@@ -142,17 +210,72 @@ def _print_import_report(report: dict[str, Any]) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from heard.ingest import read_export
+    from heard.ingest import is_folder_of_exports, read_export
     from heard.model import message_to_record, record_to_json
 
+    if args.each or is_folder_of_exports(args.path):
+        return _import_folder(args)
     imp = read_export(args.path, format=args.input_format, options=_read_options(args))
-    with _output(args.output, inputs=[args.path]) as out:
-        for message in imp:
+    with _output(args.output, inputs=[args.path]) as out, _progress() as progress:
+        for n, message in enumerate(imp, 1):
             out.write(record_to_json(message_to_record(message)) + "\n")
+            if progress is not None and n % 1000 == 0:
+                progress("read", n, None)
     _print_import_report(imp.report.to_dict())
     if args.output not in (None, "-"):
         _stderr(f"heard: wrote {args.output}")
     return EXIT_OK
+
+
+def _import_folder(args: argparse.Namespace) -> int:
+    """``heard import DIR``: each export in DIR is one couple; a broken one is reported with
+    its numbered error and left out, and the rest go on."""
+    import shutil
+
+    from heard.ingest import folder_entries
+    from heard.model import message_to_record, record_to_json
+
+    if not Path(args.path).is_dir():
+        raise OptionError.from_code("E030", option="--each",
+                                    detail=f"'{args.path}' is not a folder of exports")
+    done, failed, messages = 0, 0, 0
+    with _output(args.output, inputs=[args.path]) as out:
+        for entry in folder_entries(args.path, format=args.input_format,
+                                    options=_read_options(args)):
+            error = entry.error
+            if error is None:
+                # one export's records wait in a spool until it has read to the end, so a
+                # broken export leaves nothing half-written behind
+                with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+",
+                                                   encoding="utf-8", newline="\n") as spool:
+                    try:
+                        n = 0
+                        for record in entry.records(message_to_record):
+                            spool.write(record_to_json(record) + "\n")
+                            n += 1
+                    except HeardError as exc:
+                        error = exc
+                    except Exception as exc:  # a bug in a reader: say so, go on to the next
+                        error = HeardError(f"internal error ({type(exc).__name__}: {exc}); "
+                                           "this is a bug in heard, please report it")
+                    else:
+                        spool.seek(0)
+                        shutil.copyfileobj(spool, out)
+                        done, messages = done + 1, messages + n
+                        assert entry.imp is not None
+                        report = entry.imp.report.to_dict()
+                        _stderr(f"heard: {entry.path.name} → couple {entry.couple_id}: "
+                                f"{report['format']}, {n} items, senders "
+                                + ", ".join(report["senders"]))
+                        for w in report.get("warnings") or []:
+                            _stderr(f"  warning: {w}")
+            if error is not None:
+                failed += 1
+                _stderr(f"heard: {entry.path.name}: not imported: {error}")
+    _stderr(f"heard: imported {done} of {done + failed} exports ({messages:,} items)"
+            + (f"; {failed} could not be imported (see above)" if failed else "")
+            + (f"; wrote {args.output}" if args.output not in (None, "-") else ""))
+    return EXIT_OK if done else EXIT_USER
 
 
 def _engine(args: argparse.Namespace) -> Any:
@@ -234,7 +357,7 @@ def _embed_model(args: argparse.Namespace) -> str:
     """--embed-model, else the model heard's packaged head was trained with."""
     if args.embed_model:
         return str(args.embed_model)
-    from heard.coding._embed import load_head
+    from heard.coding import load_head
 
     return str(load_head().embed_model["name"])
 
@@ -246,10 +369,31 @@ def cmd_code(args: argparse.Namespace) -> int:
     if args.preview:
         return _preview(args)
     coder = _engine(args)
-    corpus = code(_load(args), coder=coder)
+    if args.presorted or (corpus := _one_or_many(args)) is None:
+        return _code_many(args, coder)
+    with _progress() as progress:
+        corpus = code(corpus, coder=coder, progress=progress)
     with _output(args.output, inputs=[args.path]) as out:
         for message in corpus.iter_messages():
             out.write(record_to_json(message_to_record(message)) + "\n")
+    _report_engine(coder)
+    return EXIT_OK
+
+
+def _code_many(args: argparse.Namespace, coder: Any) -> int:
+    """``heard code`` on many conversations: stream them, one batch in memory."""
+    from heard.api import code_many
+    from heard.ingest import Input
+    from heard.model import message_to_record, record_to_json
+
+    source = getattr(args, "input", None) or Input.open(args.path)
+    with _output(args.output, inputs=[args.path]) as out, _progress() as progress:
+        for n, message in enumerate(code_many(
+                source, coder=coder, format=args.input_format, options=_read_options(args),
+                presorted=True if args.presorted else None), 1):
+            out.write(record_to_json(message_to_record(message)) + "\n")
+            if progress is not None and n % 1000 == 0:
+                progress("code", n, None)
     _report_engine(coder)
     return EXIT_OK
 
@@ -280,12 +424,14 @@ def _preview(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from heard.api import analyze
 
-    corpus = _load(args)
+    corpus = _one_or_many(args)
+    if corpus is None:
+        return _analyze_many(args)
     for report in corpus.meta.get("imports", []):
         if report.get("warnings") or report.get("skipped"):
             _print_import_report(report)
     coder = _engine(args)
-    analysis = analyze(
+    analysis = _with_progress(analyze)(
         corpus,
         given_codes=args.given_codes,
         gap_hours=args.gap_hours,
@@ -298,11 +444,130 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         coder=coder,
     )
     _report_engine(coder)
-    return _write_analysis(analysis, args.output, args.json, inputs=[args.path])
+    return _write_analysis(analysis, args.output, args.json, inputs=[args.path],
+                           summary_pdf=args.summary_pdf, redact=args.redact,
+                           transcript=args.transcript)
+
+
+def _one_or_many(args: argparse.Namespace) -> Any:
+    """One couple's corpus, or None when ``heard analyze`` takes the input couple by couple
+    (a per-couple option, or an input of many couples: see :func:`heard._many.load_one_or_many`)."""
+    from heard._many import load_one_or_many
+    from heard.ingest import Input
+
+    args.input = Input.open(args.path)  # read twice when it holds many couples (stdin spooled)
+    if getattr(args, "per_couple", None) or getattr(args, "table", None) \
+            or getattr(args, "by_couple", False):
+        return None
+    return load_one_or_many(args.input, format=args.input_format,
+                            options=_read_options(args))
+
+
+def _analyze_many(args: argparse.Namespace) -> int:
+    """``heard analyze`` on many couples: JSON lines, a folder of reports, a corpus table."""
+    from heard.api import analyze_many
+
+    if not (args.json or args.per_couple or args.table):
+        raise OptionError.from_code(
+            "E030", option="heard analyze",
+            detail=f"'{args.path}' holds many couples; say where their analyses go: --json "
+                   "FILE.jsonl (one line per couple), --per-couple DIR (one report each), "
+                   "--table FILE.csv (the partners' measures)")
+    for flag, value in (("-o", args.output), ("--summary-pdf", args.summary_pdf)):
+        if value:
+            raise OptionError.from_code(
+                "E030", option=flag, detail="writes one couple's report; for many couples "
+                "use --per-couple DIR")
+    folder = _per_couple_folder(args.per_couple, overwrite=args.overwrite)
+    coder = _engine(args)
+    with _progress() as progress:
+        run = analyze_many(
+            args.input, format=args.input_format, options=_read_options(args),
+            presorted=True if args.presorted else None, given_codes=args.given_codes,
+            coder=coder, gap_hours=args.gap_hours, reply_window_hours=args.reply_window_hours,
+            min_n=args.min_n, burst_minutes=args.burst_minutes,
+            dynamics=not args.no_dynamics, n_permutations=args.permutations, seed=args.seed,
+            progress=progress)
+        written = _write_many(run, args, folder)
+    if run.import_report is not None:
+        report = run.import_report.to_dict()
+        if report.get("warnings") or report.get("skipped"):
+            _print_import_report(report)
+    _report_engine(coder)
+    _stderr("heard: " + run.summary().replace("\n", "\nheard: "))
+    for what, where in written:
+        _stderr(f"heard: wrote {what}: {where}")
+    return EXIT_OK if run.analyzed else EXIT_USER
+
+
+def _per_couple_folder(target: str | None, *, overwrite: bool) -> Path | None:
+    """The --per-couple folder, made if new; one that holds files needs --overwrite."""
+    if not target:
+        return None
+    folder = Path(target)
+    if folder.exists() and not folder.is_dir():
+        raise OptionError.from_code("E021", path=folder, detail="it is a file, not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+        raise OptionError.from_code("E028", path=folder)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OptionError.from_code("E021", path=folder, detail=exc.strerror or exc) from exc
+    return folder
+
+
+def _write_many(run: Any, args: argparse.Namespace, folder: Path | None
+                ) -> list[tuple[str, str]]:
+    """Stream each couple's result to the outputs asked for, as it comes."""
+    import csv
+    from contextlib import ExitStack
+
+    from heard._many import report_filename, table_fields
+
+    inputs = [args.path]
+    with ExitStack() as stack:
+        jsonl = stack.enter_context(_output(args.json, inputs=inputs)) if args.json else None
+        table = stack.enter_context(_output(args.table, inputs=inputs)) if args.table else None
+        as_csv = bool(args.table) and not str(args.table).endswith((".jsonl", ".ndjson",
+                                                                     ".json"))
+        rows = None
+        if table is not None and as_csv:
+            rows = csv.DictWriter(table, fieldnames=table_fields(), lineterminator="\n")
+            rows.writeheader()
+        used: set[str] = set()
+        reports = replaced = 0
+        for result in run:
+            if jsonl is not None:
+                jsonl.write(json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True)
+                            + "\n")
+            if table is not None:
+                for row in result.rows():
+                    if rows is not None:
+                        rows.writerow(row)
+                    else:
+                        table.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if folder is not None and result.analysis is not None:
+                from heard.report import render_html
+
+                path = folder / report_filename(result.couple_id, used)
+                replaced += path.exists()
+                with _output(str(path)) as out:
+                    out.write(render_html(result.analysis, transcript=args.transcript))
+                reports += 1
+    written = []
+    if args.json and args.json != "-":
+        written.append(("one analysis per couple (JSON lines)", str(Path(args.json).resolve())))
+    if args.table and args.table != "-":
+        written.append(("the partners' measures, per couple", str(Path(args.table).resolve())))
+    if folder is not None:
+        written.append((f"{reports} reports" + (f" ({replaced} replaced)" if replaced else ""),
+                         str(folder.resolve())))
+    return written
 
 
 def _write_analysis(analysis: Any, html_path: str | None, json_path: str | None,
-                    *, inputs: Sequence[str] = ()) -> int:
+                    *, inputs: Sequence[str] = (), summary_pdf: str | None = None,
+                    redact: bool = False, transcript: bool = False) -> int:
     from rich.console import Console
 
     from heard.report import print_summary, render_html
@@ -316,13 +581,25 @@ def _write_analysis(analysis: Any, html_path: str | None, json_path: str | None,
     print_summary(analysis, console)
     existed = Path(html_target).exists()
     with _output(html_target, inputs=inputs) as out:
-        out.write(render_html(analysis))
+        out.write(render_html(analysis, transcript=transcript))
     where = Path(html_target).resolve()
     console.print(f"\nReport {'replaced' if existed else 'written'}: [bold]{where}[/bold]")
     console.print("It stays on this computer; open it in any browser, no internet needed.")
+    if summary_pdf:
+        from heard.report import write_summary_pdf
+
+        pdf = write_summary_pdf(analysis, summary_pdf, redact=redact)
+        console.print(f"Summary for a therapist or coach (PDF): [bold]{pdf.resolve()}[/bold]")
     if json_path and json_path != "-":
         console.print(f"Analysis JSON: {Path(json_path).resolve()}")
     return EXIT_OK
+
+
+_LONG_ARC_NOTE = ("This is sample data: a couple simulated by heard over a year and a half, with "
+                  "four crises planted, to show the months-long view. No real person's messages "
+                  "are in it.")
+_SAFETY_DEMO_NOTE = (" One message in it speaks of self-harm, to show how heard's safety "
+                     "information looks.")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -341,13 +618,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         corpus = Corpus.from_messages(generate_couple(params))
         corpus.meta["imports"] = [{"path": "synthetic couple (heard.dynamics.CoupleParams, "
                                            f"seed {params.seed})", "format": "synthetic"}]
-        analysis = analyze(corpus, given_codes=True, n_permutations=args.permutations)
+        corpus.meta["sample"] = _LONG_ARC_NOTE
+        analysis = _with_progress(analyze)(corpus, given_codes=True,
+                                           n_permutations=args.permutations)
     else:
-        from heard.samples import demo_path
+        from heard.samples import SAMPLE_NOTE, demo_path
 
-        corpus = load(demo_path(), format="jsonl")
-        analysis = analyze(corpus, n_permutations=args.permutations)
-    return _write_analysis(analysis, args.output, args.json)
+        corpus = load(demo_path("safety" if args.safety else "demo"), format="jsonl")
+        corpus.meta["sample"] = SAMPLE_NOTE + (_SAFETY_DEMO_NOTE if args.safety else "")
+        analysis = _with_progress(analyze)(corpus, n_permutations=args.permutations)
+    from rich.console import Console
+
+    Console(stderr=args.json == "-").print(f"[bold]{corpus.meta['sample']}[/bold]\n")
+    return _write_analysis(analysis, args.output, args.json, summary_pdf=args.summary_pdf,
+                           redact=args.redact)
 
 
 def _parse_change(kind: str, value: str) -> Any:
@@ -376,60 +660,31 @@ def _parse_change(kind: str, value: str) -> Any:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
-    from heard.api import what_if
+    from heard.api import load, what_if
 
     changes = [_parse_change(kind, v) for kind in ("soften", "repair", "set-point", "lasting")
                for v in getattr(args, kind.replace("-", "_")) or ()]
-    corpus = _load(args)
-    result = what_if(corpus, changes, given_codes=args.given_codes, n_runs=args.runs,
-                     n_turns=args.turns, seed=args.seed)
-    if args.json:
-        with _output(args.json, inputs=[args.path]) as out:
-            json.dump(result, out, ensure_ascii=False, indent=1, sort_keys=True)
-            out.write("\n")
-    console = Console(stderr=args.json == "-")
-    if result["status"] != "ok":
-        console.print(f"Not enough data to simulate: {result['reason']}.")
-        return EXIT_OK
-    table = Table(title=f"What if? {args.runs} simulated conversations of {args.turns} turns "
-                        "each, from a typical opening", title_justify="left")
-    table.add_column("")
-    table.add_column("as fitted", justify="right")
-    if "changed" in result:
-        table.add_column("with the change", justify="right")
+    if args.demo == bool(args.path):
+        raise OptionError.from_code(
+            "E030", option="heard simulate",
+            detail="give one export or JSONL file, or --demo for the built-in sample couple")
+    if args.demo:
+        from heard.samples import demo_path
 
-    def spread(sim: dict[str, Any], name: str) -> str:
-        q = sim["mean_score_quantiles"][name]
-        return f"{q[2]:+.2f} (90% of runs {q[0]:+.2f} to {q[4]:+.2f})"
-
-    for name in result["as_fitted"]["names"]:
-        row = [f"{name}: average turn score", spread(result["as_fitted"], name)]
-        if "changed" in result:
-            row.append(spread(result["changed"], name))
-        table.add_row(*row)
-    row = ["conversations that settle negative",
-           f"{result['as_fitted']['share_ending_negative']:.0%}"]
-    if "changed" in result:
-        row.append(f"{result['changed']['share_ending_negative']:.0%}")
-    table.add_row(*row)
-    console.print(table)
-    if changes:
-        console.print("Changes: " + "; ".join(result["changes"]))
-    sc = result["smallest_change"]
-    if sc["already_positive"]:
-        console.print("A typical opening already settles in the positive basin as fitted.")
-    elif sc["found"]:
-        console.print(f"Smallest repair that carries a typical opening into the positive basin: "
-                      f"{sc['partner']} repairing with strength {sc['value']:.2f}.")
+        corpus = load(demo_path(), format="jsonl")
+        if args.me:
+            corpus.meta["me"] = args.me
     else:
-        console.print("No repair within the searched range carries a typical opening into "
-                      "the positive basin.")
-    if "months" in result:
-        console.print("Months after each crisis: see --json for the weekly distributions.")
-    console.print("A model of these messages, not a prediction: scores come from the codes' "
-                  "weights, and text is a proxy for tone.")
+        corpus = _load(args)
+    result = what_if(corpus, changes, given_codes=args.given_codes, n_runs=args.runs,
+                     n_turns=args.turns, seed=args.seed, me=args.me)
+    if args.json:
+        with _output(args.json, inputs=[args.path or "demo"]) as out:
+            json.dump(result.to_dict(), out, ensure_ascii=False, indent=1, sort_keys=True)
+            out.write("\n")
+    # plain text, so that names and option examples are never read as rich markup
+    Console(stderr=args.json == "-", highlight=False).print(result.summary(), markup=False)
     return EXIT_OK
 
 
@@ -488,7 +743,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {}
     if args.real:
         from heard.api import default_coder
-        from heard.coding._real import evaluate_real
+        from heard.coding import evaluate_real
 
         coder = _engine(args) or default_coder()
         folder = getattr(coder, "model_folder", None) if args.update_card else None
@@ -498,7 +753,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         real = evaluate_real(coder, folder=args.real_dir)
         out["real"] = real.to_dict()
         if folder is not None:
-            from heard.coding._real import write_measured
+            from heard.coding import write_measured
 
             _stderr(f"heard: wrote {write_measured(folder, real.summary())}")
         if not args.json:
@@ -517,7 +772,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from heard.coding import cross_validate, cross_validate_embed
 
         cv: Any = cross_validate_embed(args.corpus, _embed_model(args), seed=args.seed) \
-            if args.engine == "embed" else cross_validate(args.corpus, seed=args.seed)
+            if args.engine == "embed" else cross_validate(args.corpus, seed=args.seed,
+                                                          log=_stderr)
         out["cv"] = cv.to_dict()
         if not args.json:
             print(cv.as_text())
@@ -535,7 +791,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from heard.coding import train
 
     args.out = args.out or str(Path(__file__).parent / "coding" / "data" / "model")
-    card = train(args.corpus, args.out, seed=args.seed, cv=not args.no_cv)
+    card = train(args.corpus, args.out, seed=args.seed, cv=not args.no_cv,
+                 real=args.real_dir, use_real=not args.no_real, log=_stderr)
     _stderr(f"heard: trained on {card['training_data']['messages']} messages "
             f"({card['training_data']['couples']} couples); wrote {args.out}")
     _print_cv(card.get("grouped_cv"), "trained")
@@ -582,12 +839,14 @@ def _print_check(result: Any) -> None:
 
     console = Console()
     if result.safety_mode:
-        console.print("[bold]Safety first.[/bold] heard found words that speak of a threat, "
-                      "control, violence or self-harm:")
+        found = result.safety["found"]
+        console.print("[bold]Safety first.[/bold] heard found words that speak of "
+                      + (" and ".join([", ".join(found[:-1]), found[-1]]) if len(found) > 1
+                         else found[0]) + ":")
         for f in result.safety["findings"]:
             where = "in this text" if f["where"] == "text" else "in an earlier message"
-            for e in f["evidence"]:
-                console.print(Text(f"  “{e['text']}” ({where})"))
+            for p in f["phrases"]:
+                console.print(Text(f"  “{p['text']}” ({where}): {p['why']}"))
         for para in result.safety["explanation"]:
             console.print(Text(para))
         console.print("[bold]People who can help[/bold]")
@@ -636,7 +895,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise InputError.from_code("E508", path=args.context_file,
                                        detail=getattr(exc, "strerror", None) or exc) from exc
     text = sys.stdin.read() if args.text == "-" else args.text
-    result = check_text(text, context, mode="received" if args.received else "send")
+    with _progress() as progress:
+        if progress is not None:
+            progress("check", 0, None)
+        result = check_text(text, context, mode="received" if args.received else "send")
     if args.json:
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -709,6 +971,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    f"Formats (detected; --format overrides): {formats}.")
     p.add_argument("path", help="the export (file, folder or zip), or - for stdin")
     p.add_argument("-o", "--output", help="output .jsonl (default: stdout; - for stdout)")
+    p.add_argument("--each", action="store_true",
+                   help="PATH is a folder of exports, one couple each: import every one into "
+                        "one JSONL, each with its couple_id (automatic for a folder that is "
+                        "not itself one export)")
     _add_import_options(p)
     p.set_defaults(func=cmd_import)
 
@@ -721,6 +987,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview", action="store_true",
                    help="with --engine llm: print the request for the first message and exit "
                         "without sending anything")
+    p.add_argument("--presorted", action="store_true",
+                   help="stream the input conversation by conversation (each one's messages "
+                        "come together), one batch in memory; an input of many couples streams "
+                        "anyway, sorted on disk when its conversations are interleaved")
     _add_import_options(p, format_flag="--input-format")
     p.set_defaults(func=cmd_code)
 
@@ -728,7 +998,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="an export or heard JSONL, or - for stdin")
     p.add_argument("-o", "--output", metavar="REPORT.html",
                    help="HTML report path (default: heard-report.html)")
-    p.add_argument("--json", metavar="ANALYSIS.json", help="also write the analysis as JSON")
+    p.add_argument("--json", metavar="ANALYSIS.json",
+                   help="also write the analysis as JSON (many couples: JSON lines, one "
+                        "object per couple)")
     p.add_argument("--given-codes", action="store_true",
                    help="use the codes in the input's 'codes' field instead of the coder")
     _add_engine_option(p)
@@ -743,6 +1015,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--permutations", type=int, default=1000,
                    help="permutations for the sequential tests' baseline")
     p.add_argument("--seed", type=int, default=0, help="random seed (results are reproducible)")
+    p.add_argument("--summary-pdf", metavar="SUMMARY.pdf",
+                   help="also write a summary of at most 4 pages to read with a therapist or coach")
+    p.add_argument("--transcript", action="store_true",
+                   help="put every message in the report, and on paper (by default it holds "
+                        "only the messages its numbers and quotes refer to, folded away)")
+    p.add_argument("--redact", action="store_true",
+                   help="in the summary PDF, replace names with Partner A/B and leave phone "
+                        "numbers, e-mail addresses, links and addresses out of quotes")
+    g = p.add_argument_group(
+        "many couples (an input of many two-person conversations, each with its "
+        "conversation_id or couple_id, is analyzed couple by couple)")
+    g.add_argument("--per-couple", metavar="DIR",
+                   help="write one HTML report per couple into DIR (new or empty)")
+    g.add_argument("--table", metavar="FILE.csv",
+                   help="write the 'Both partners' measures of every couple, one row per "
+                        "partner (.csv, or JSON lines for .jsonl)")
+    g.add_argument("--by-couple", action="store_true",
+                   help="take each conversation (or couple_id) as its own couple even where "
+                        "every couple has the same two names")
+    g.add_argument("--overwrite", action="store_true",
+                   help="let --per-couple replace reports of the same name in DIR")
+    g.add_argument("--presorted", action="store_true",
+                   help="each couple's messages come together in the input: skip the first "
+                        "reading that checks it (an interleaved input is otherwise sorted on "
+                        "disk)")
     _add_import_options(p, format_flag="--input-format")
     p.set_defaults(func=cmd_analyze)
 
@@ -752,22 +1049,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="ANALYSIS.json", help="also write the analysis as JSON")
     p.add_argument("--long-arc", action="store_true",
                    help="a year of a synthetic couple with planted crises, to show the long arc")
+    p.add_argument("--safety", action="store_true",
+                   help="the same couple with one message about self-harm, to show the safety "
+                        "information heard gives first when a message speaks of self-harm, "
+                        "threats or control")
     p.add_argument("--permutations", type=int, default=1000, help=argparse.SUPPRESS)
+    p.add_argument("--summary-pdf", metavar="SUMMARY.pdf",
+                   help="also write the summary PDF to read with a therapist or coach")
+    p.add_argument("--redact", action="store_true",
+                   help="in the summary PDF, replace names and leave numbers out of quotes")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("simulate", help="what if one thing changed? simulate the couple's model")
-    p.add_argument("path", help="an export or heard JSONL, or - for stdin")
+    p = sub.add_parser(
+        "simulate", help="what if one thing changed? simulate the couple's model",
+        description="Fit heard's turn-by-turn model to the messages and run many simulated "
+                    "conversations that start like a typical hard one: as it is now, and with "
+                    "the change you give. It prints how many end on a hard note, and suggests "
+                    "the smallest change of each kind that would visibly move that.",
+        epilog="Example: heard simulate --demo --repair Maya=1.5 (Maya answers hard turns "
+               "with a repair; compare the two columns). Scores: each turn gets a score "
+               "from its codes, from -8 to +8 (holding space +4, a repair +2, defending -2, "
+               "contempt -4). A model of these messages, not a prediction about the people.")
+    p.add_argument("path", nargs="?", help="an export or heard JSONL, or - for stdin")
+    p.add_argument("--demo", action="store_true",
+                   help="use the built-in sample couple (Maya and Dan) instead of a file")
     p.add_argument("--soften", action="append", metavar="NAME=FACTOR",
-                   help="scale NAME's response to the other's negativity (0.5 halves it)")
-    p.add_argument("--repair", action="append", metavar="NAME=C[@K]",
-                   help="give NAME a repair of strength C when the other drops below K")
-    p.add_argument("--set-point", action="append", metavar="NAME=DELTA",
-                   help="move NAME's set point by DELTA score points")
+                   help="how strongly NAME's next turn follows the other's hard turns: 1 as "
+                        "now, 0.5 half as much, 0 not at all (try 0.75, 0.5, 0.25)")
+    p.add_argument("--repair", action="append", metavar="NAME=STRENGTH[@K]",
+                   help="NAME answers a hard turn with a repair (a soft word, a joke, a "
+                        "'let's start again'); STRENGTH is how many points warmer NAME's next "
+                        "turn gets, up to twice that after a harsh turn (try 0.5 to 2); K: "
+                        "below which score a turn counts as hard (default 0)")
+    p.add_argument("--set-point", action="append", metavar="NAME=POINTS",
+                   help="NAME's own starting mood: +1 makes each of NAME's turns about one "
+                        "point warmer on its own (try 0.5 to 2)")
     p.add_argument("--lasting", action="append", metavar="NAME=FRACTION",
-                   help="after each crisis, NAME keeps FRACTION (0..1) of the change for good")
+                   help="over months: after each crisis NAME warms up for a few weeks and "
+                        "keeps FRACTION (0 to 1) of it for good (week by week in --json)")
     p.add_argument("--runs", type=int, default=500, help="simulated conversations")
     p.add_argument("--turns", type=int, default=40, help="turns per simulated conversation")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed: the same seed gives the same numbers and suggestions")
     p.add_argument("--given-codes", action="store_true",
                    help="use the codes in the input's 'codes' field instead of the coder")
     p.add_argument("--json", metavar="OUT.json", help="write the simulations as JSON")
@@ -813,8 +1136,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "data/real, minutes), or a head over sentence embeddings (needs "
                         "heard[embed]; see --embed-model)")
     p.add_argument("--real-dir", metavar="DIR",
-                   help="with --engine encoder: the data/real folder (default: the source "
-                        "checkout's)")
+                   help="with --engine encoder or trained: the data/real folder (default: the "
+                        "source checkout's)")
+    p.add_argument("--no-real", action="store_true",
+                   help="with --engine trained: learn from the corpus alone, leaving out the "
+                        "real text of data/real")
     _add_embed_model_option(p)
     p.set_defaults(func=cmd_train)
 

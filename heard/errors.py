@@ -96,10 +96,6 @@ class E:
     E015 = "'{path}' holds no messages ({detail}). Export the chat again with its messages."
     E016 = "unknown time zone '{tz}'. Use an IANA name such as Europe/Berlin or America/New_York."
     E017 = "'{value}' is not a valid --map entry. Write FIELD=COLUMN, for example text=Message."
-    E018 = (
-        "'{path}' line {line}: the message is {size:,} characters long, more than the limit of "
-        "{limit:,}. Split it, or raise the limit with --max-chars."
-    )
     E019 = (
         "--given-codes: '{path}' line {line} has no 'codes' field. Code the file first with "
         "`heard code`, or analyze without --given-codes."
@@ -112,17 +108,20 @@ class E:
     E023 = (
         "--pair names '{name}', who is not in '{path}'. Senders there: {senders}."
     )
-    E024 = "'{path}' is not a UTF-8 text file ({detail}). Re-save it as UTF-8 and try again."
     E025 = "'{path}' is a folder with no export heard can read. Pass the file inside it."
     E026 = (
         "'{path}' is not a readable zip archive ({detail}). "
         "Export or download it again; the file may be truncated."
     )
-    # chat-app importers: WhatsApp, Telegram, Signal (E100-E149)
-    E100 = (
-        "'{path}': can't tell whether dates such as '{example}' are day/month or month/day "
-        "({detail}). Pass --date-order DMY or --date-order MDY."
+    E027 = (
+        "{path}: couple '{couple}' comes back at message {n}, after other couples. Keep each "
+        "couple's messages together, or pass a file path, which heard sorts on disk."
     )
+    E028 = (
+        "'{path}' already holds files. Choose a new or empty folder for --per-couple, or pass "
+        "--overwrite to replace reports of the same name."
+    )
+    # chat-app importers: WhatsApp, Telegram, Signal (E100-E149)
     E101 = (
         "'{path}' has no WhatsApp message lines (line {line}: '{excerpt}'). Pass the chat's "
         ".txt or .zip from WhatsApp's 'Export chat', or another --format."
@@ -146,7 +145,7 @@ class E:
     )
     E112 = (
         "'{path}' is a full Telegram export with {count} one-to-one chats ({names}). "
-        "Pass --pair YOU PARTNER to pick one, or export that single chat."
+        "Pass --chat with a number or name from this list, or export that single chat."
     )
     E113 = (
         "'{path}' has no one-to-one Telegram chat with {names}. One-to-one chats there: {chats}."
@@ -231,10 +230,13 @@ class E:
     # options
     E030 = "{option}: {detail}"
     # heard's own data
-    E050 = "{file} line {line}: {detail}"
     E051 = "can't load heard's data file '{file}': {detail}. Reinstall heard."
     # steps
-    E060 = "{name} is not fitted yet. Call fit() first."
+    E060 = ("{name} is not fitted with its current settings. Call fit() first (and again after "
+            "changing a setting).")
+    # optional libraries
+    E070 = ("{what} needs {package}, which is not installed. Install it with "
+            "`pip install {package}`.")
     # dynamics: turns, sequential analysis, Gottman-Murray, simulation (E200-E224)
     E200 = (
         "{what}: needs at least {need} {unit}, got {got}. Analyze a longer stretch of chat, "
@@ -255,7 +257,6 @@ class E:
     )
     E205 = "heard's data file '{file}': {detail}. Reinstall heard."
     E206 = "{option} must be {detail} (got {value!r})."
-    E207 = "the {what} fit did not settle ({detail}); treat its numbers as unreliable."
     E208 = "'{name}' is not one of the partners in this fit ({names})."
     # dynamics: long arc, series, synthetic couples (E225-E249)
     E225 = "bin_days must be a whole number of days, at least 1 (got {value!r})."

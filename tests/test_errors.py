@@ -32,3 +32,34 @@ def test_errors_tree() -> None:
     assert issubclass(errors.ExportFormatError, InputError)
     assert issubclass(NotFittedError, AttributeError)
     assert issubclass(errors.ConvergenceWarning, UserWarning)
+
+
+def _assigned_codes() -> list[str]:
+    """Every ``E123 = ...`` line of class E in errors.py, as written (duplicates kept)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(errors))
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "E"]
+    return [t.id for n in cls.body if isinstance(n, ast.Assign | ast.AnnAssign)
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+            if isinstance(t, ast.Name) and re.fullmatch(r"E\d{3}", t.id)]
+
+
+def test_errors_no_number_is_written_twice() -> None:
+    """A second ``E012 =`` line would silently replace the first in the class's dict."""
+    written = _assigned_codes()
+    assert written, "no error numbers found in errors.py"
+    assert sorted(c for c in set(written) if written.count(c) > 1) == []
+
+
+def test_errors_every_number_is_raised_somewhere() -> None:
+    """A numbered message that nothing raises is dead text that promises a check not made."""
+    from pathlib import Path
+
+    package = Path(errors.__file__).parent
+    source = "\n".join(p.read_text("utf-8") for p in package.rglob("*.py")
+                       if p.name != "errors.py")
+    source += "\n".join(p.read_text("utf-8") for p in package.rglob("*.json"))
+    unused = [c for c in _assigned_codes() if not re.search(rf"\b{c}\b", source)]
+    assert unused == []

@@ -15,11 +15,37 @@ ALLOWED = {
     "model": {"model", "errors", "_version"},
     "ingest": {"ingest", "model", "errors", "_version"},
     "coding": {"coding", "model", "errors", "_version"},
-    "patterns": {"patterns", "coding", "model", "errors", "_version"},
-    "dynamics": {"dynamics", "patterns", "coding", "model", "errors", "_version"},
-    "report": {"report", "dynamics", "patterns", "coding", "model", "errors", "_version",
-               "_analysis"},
+    # patterns and dynamics read only the codes messages carry, and the codebook (model layer)
+    "patterns": {"patterns", "model", "errors", "_version"},
+    "dynamics": {"dynamics", "patterns", "model", "errors", "_version"},
+    "report": {"report", "dynamics", "patterns", "model", "errors", "_version", "_analysis"},
+    # the shells: a thin app and a CLI over the API and the layers' public names
+    "app": {"app", "api", "report", "dynamics", "patterns", "coding", "ingest", "model",
+            "errors", "_version"},
 }
+#: Modules at the package root: what each may import.
+ROOT = {
+    "_analysis.py": {"model", "patterns", "dynamics", "errors"},
+    "api.py": {"api", "_analysis", "_many", "ingest", "coding", "patterns", "dynamics", "model",
+               "errors", "_version"},
+    "_many.py": {"api", "_analysis", "ingest", "coding", "patterns", "dynamics", "report",
+                 "model", "errors", "_version"},
+    "cli.py": {"api", "_analysis", "_lean", "_many", "ingest", "coding", "patterns", "dynamics",
+               "report", "app", "model", "errors", "_version", "samples"},
+}
+
+
+def _modules(path: Path) -> list[str]:
+    """Every heard module ``path`` imports, in full ("heard.coding._rules")."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("heard.")]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
+                and node.module.startswith("heard."):
+            found.append(node.module)
+    return found
 
 
 def _imports(path: Path) -> set[str]:
@@ -62,3 +88,22 @@ def test_layers_all_is_complete(module: str) -> None:
     assert len(names) == len(set(names))
     for name in names:
         assert hasattr(mod, name), f"{module}.{name} is in __all__ but missing"
+
+
+@pytest.mark.parametrize("module", sorted(ROOT))
+def test_layers_root_modules_import_only_what_they_may(module: str) -> None:
+    bad = sorted(_imports(PACKAGE / module) - ROOT[module])
+    assert not bad, f"{module} imports heard.{bad}"
+
+
+def test_layers_no_package_reaches_into_another_packages_private_modules() -> None:
+    """``heard.x._y`` is x's own business: other packages use what ``heard.x`` exports."""
+    bad = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        own = rel.parts[0] if len(rel.parts) > 1 else None
+        for name in _modules(path):
+            parts = name.split(".")
+            if len(parts) > 2 and parts[2].startswith("_") and parts[1] != own:
+                bad.append(f"{rel} imports {name}")
+    assert not bad, sorted(bad)

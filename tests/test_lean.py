@@ -8,8 +8,9 @@ import sys
 import pytest
 
 
+@pytest.mark.slow
 def test_lean_spacy_import_leaves_torch_out_and_importable() -> None:
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[test-embed]')")
     code = ("import sys\n"
             "from heard._lean import import_spacy_without_torch\n"
             "import_spacy_without_torch()\n"
@@ -20,7 +21,7 @@ def test_lean_spacy_import_leaves_torch_out_and_importable() -> None:
 
 
 def test_lean_respects_an_explicit_opt_out() -> None:
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[test-embed]')")
     code = ("import os, sys\n"
             "os.environ['HEARD_SPACY_TORCH'] = '1'\n"
             "from heard._lean import import_spacy_without_torch\n"

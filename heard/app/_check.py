@@ -167,48 +167,104 @@ def _context_messages(context: Sequence[Message | str] | None) -> list[Message |
                                                                       c.strip())]
 
 
-def _safety_info(text_codes: Sequence[Code],
-                 context_hits: list[dict[str, Any]]) -> dict[str, Any] | None:
-    from heard.patterns._data import safety_data
-    from heard.patterns._safety import categorize
+def _phrase_entries(text: str, spans: Sequence[tuple[int, int]],
+                    why: dict[str, str], default: str) -> list[dict[str, Any]]:
+    """The phrases that carry the spans (see :func:`heard.patterns._safety.phrases`), each with
+    the category its words speak of and why heard flagged it."""
+    from heard.patterns import categorize, phrases
 
-    findings: list[dict[str, Any]] = []
-    for c in text_codes:
-        if c.name == _SAFETY:
-            findings.append({"where": "text", "evidence": [
-                {"start": e.start, "end": e.end, "text": e.text} for e in c.evidence]})
-    findings += context_hits
-    if not findings:
+    out = []
+    for a, b in phrases(text, spans):
+        cats = [c for c in categorize([text[a:b]]) if c in why]
+        category = cats[0] if cats else default
+        out.append({"start": a, "end": b, "text": text[a:b], "category": category,
+                    "why": why.get(category, "")})
+    return out
+
+
+def _safety_info(text: str, text_codes: Sequence[Code], context_hits: list[dict[str, Any]],
+                 mode: Mode) -> dict[str, Any] | None:
+    from heard.patterns import categorize, guidance
+
+    own = [c for c in text_codes if c.name == _SAFETY]
+    if not own and not context_hits:
         return None
-    explanation, _, fallback, res = safety_data()
-    texts = [e["text"] for f in findings for e in f["evidence"]]
-    cats = categorize(texts) or (fallback,)
+    own_spans = [(e.start, e.end) for c in own for e in c.evidence] or (
+        [(0, len(text))] if own else [])
+    own_cats = categorize([text[a:b] for a, b in own_spans],
+                          [r for c in own for r in c.rule_ids]) if own else ()
+    cats = list(own_cats)
+    for hit in context_hits:
+        cats += [c for c in hit.pop("categories") if c not in cats]
+    # Self-harm in the writer's own draft: care for the writer comes first and alone.
+    if mode == "send" and "self-harm" in own_cats:
+        said = guidance(["self-harm"], mode=mode)
+    else:
+        said = guidance(cats, mode=mode if own else "received")
+    why = {s["category"]: s["why"] for s in said["sections"]}
+    all_why = {s["category"]: s["why"] for s in guidance(cats)["sections"]}
+    findings: list[dict[str, Any]] = []
+    if own:
+        findings.append({
+            "where": "text",
+            "evidence": [{"start": e.start, "end": e.end, "text": e.text}
+                         for c in own for e in c.evidence],
+            "phrases": _phrase_entries(text, own_spans, {**all_why, **why},
+                                       said["sections"][0]["category"]),
+        })
+    findings += context_hits
     return {
-        "explanation": [p.strip() for p in explanation.split("\n\n") if p.strip()],
-        "categories": list(cats),
-        "resources": [dict(r) for r in res],
+        "explanation": [*said["paragraphs"]],
+        "categories": [s["category"] for s in said["sections"]],
+        "found": [s["noun"] for s in said["sections"]],
+        "all_categories": cats,
+        "resources": said["resources"],
+        "device": said["device"],
         "findings": findings,
     }
 
 
-def _context_safety(context: list[Message | str]) -> list[dict[str, Any]]:
-    """``safety_risk`` in the messages the text answers (each coded with what came before)."""
-    coder = _coder()
+def _context_safety(context: list[Message | str], coded: list[tuple[Code, ...]]
+                    ) -> list[dict[str, Any]]:
+    """``safety_risk`` in the messages the text answers (``coded``: their codes, in order)."""
+    from heard.patterns import categorize, guidance
+
     hits: list[dict[str, Any]] = []
-    for i, item in enumerate(context):
-        if isinstance(item, Message):
-            known = item.annotations.get("codes")
-            codes = known if known is not None else coder.code_text(
-                item.text, context=context[:i], sender=item.sender)
-            text = item.text
-        else:
-            codes, text = coder.code_text(item, context=context[:i]), item
-        for c in codes:
-            if c.name == _SAFETY:
-                ev = [{"start": e.start, "end": e.end, "text": e.text} for e in c.evidence] \
-                    or [{"start": 0, "end": len(text), "text": text}]
-                hits.append({"where": "context", "index": i, "evidence": ev})
+    for i, (item, codes) in enumerate(zip(context, coded, strict=True)):
+        text = item.text if isinstance(item, Message) else item
+        own = [c for c in codes if c.name == _SAFETY]
+        if not own:
+            continue
+        spans = [(e.start, e.end) for c in own for e in c.evidence] or [(0, len(text))]
+        cats = categorize([text[a:b] for a, b in spans], [r for c in own for r in c.rule_ids])
+        why = {s["category"]: s["why"] for s in guidance(cats)["sections"]}
+        hits.append({"where": "context", "index": i, "categories": list(cats),
+                     "evidence": [{"start": a, "end": b, "text": text[a:b]} for a, b in spans],
+                     "phrases": _phrase_entries(text, spans, why, next(iter(why)))})
     return hits
+
+
+def _code_all(text: str, context: list[Message | str],
+              sender: str | None) -> tuple[tuple[Code, ...], list[tuple[Code, ...]]]:
+    """The draft's codes and each context message's, from one pass of the coder.
+
+    Each message is coded after the ones before it, as ``code_text`` would code it alone, but
+    the conversation is coded once rather than once per message (that made a long context
+    cost quadratic time). Context Messages that already carry codes keep them.
+    """
+    from heard.coding import text_in_context
+
+    coder = _coder()
+    corpus, target = text_in_context(text, context or None, sender)
+    coder.transform(corpus)
+    copies = {m.message_id: m for m in corpus.iter_messages()}
+    coded: list[tuple[Code, ...]] = []
+    for i, item in enumerate(context):
+        copy = copies[f"ctx-{i}"]
+        known = item.annotations.get("codes") if isinstance(item, Message) else None
+        coded.append(tuple(known) if known is not None
+                     else tuple(copy.annotations.get(coder.output_field, ())))
+    return tuple(target.annotations[coder.output_field]), coded
 
 
 def check_text(text: str, context: Sequence[Message | str] | None = None, *,
@@ -250,7 +306,7 @@ def check_text(text: str, context: Sequence[Message | str] | None = None, *,
     if not text.strip():
         return CheckResult(text=text, mode=mode, codes=())
     data = advice_data()
-    codes = tuple(_coder().code_text(text, context=ctx or None, sender=sender))
+    codes, context_codes = _code_all(text, ctx, sender)
     groups = data["groups"]
     flagged, truths = [], []
     for c in codes:
@@ -259,13 +315,13 @@ def check_text(text: str, context: Sequence[Message | str] | None = None, *,
             continue
         item = _code_entry(c, entry["group"], groups[entry["group"]])
         (flagged if entry["group"] in _FLAG_GROUPS else truths).append(item)
-    safety = _safety_info(codes, _context_safety(ctx))
+    safety = _safety_info(text, codes, _context_safety(ctx, context_codes), mode)
     result = CheckResult(text=text, mode=mode, codes=codes, flagged=flagged, truths=truths,
                          safety=safety)
     if safety is not None:
         # Safety mode: no coaching at all, in either direction.
-        result.notes.append("heard shows no advice on wording here: what it found is not a "
-                            "communication problem. See the safety information.")
+        result.notes.append("heard shows no advice on wording here: what it found comes "
+                            "before how a message lands. See the safety information above.")
         return result
     if mode == "send":
         result.suggestions.extend(_send_suggestions(text, codes, data))

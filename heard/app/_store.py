@@ -11,6 +11,13 @@ override it) and nowhere else. Design points:
   conversation cascades to its messages, imports and analyses; :func:`forget_all` removes the
   database file and everything heard wrote in the data directory (and only that).
 * **Versioned schema.** ``meta.schema_version``; a store from a newer heard is refused (E509).
+  An older store is brought up to date when it is opened (columns and tables are only ever
+  added, so nothing stored is rewritten).
+* **Filtered reads in SQL.** The messages page asks for one page of matches
+  (:meth:`Store.messages`): text, sender, dates and codes are filtered by SQLite's JSON
+  functions, so a 100,000-message chat is never loaded to show 200 of them.
+* **Safety flags are never dropped.** A person may mark a flag "not what this means"
+  (:meth:`Store.dismiss_flag`); it is kept with the date and can be restored.
 """
 
 from __future__ import annotations
@@ -20,25 +27,31 @@ import io
 import json
 import os
 import sqlite3
+import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from heard.errors import EmptyInputError, InputError
-from heard.model import Corpus, Message, message_to_record, record_to_json
+from heard.model import Corpus, Message, codes_from_list, message_to_record, record_to_json
 
 if TYPE_CHECKING:
-    from heard._analysis import Analysis
+    from heard.api import Analysis
     from heard.ingest import ReadOptions
 
-__all__ = ["DB_NAME", "SCHEMA_VERSION", "ImportResult", "Store", "default_data_dir",
-           "forget_all"]
+__all__ = ["DB_NAME", "SCHEMA_VERSION", "ImportResult", "MessageFilter", "Progress", "Store",
+           "default_data_dir", "forget_all", "load_coder"]
 
-SCHEMA_VERSION = 1
+#: 1: chats, imports, messages, analyses. 2: chats.coder / chats.coder_measured (which engine
+#: coded the chat) and safety_dismissals.
+SCHEMA_VERSION = 2
+#: Called with (stage, done, total) while an import runs; stage is "reading", "saving",
+#: "coding" or "analyzing", and done/total are message counts where they are known.
+Progress = Callable[[str, int | None, int | None], None]
 DB_NAME = "heard.sqlite3"
 #: Everything heard may write in its data directory; forget_all removes exactly these.
 _OWNED = (DB_NAME, f"{DB_NAME}-journal", f"{DB_NAME}-wal", f"{DB_NAME}-shm", "uploads")
@@ -84,7 +97,76 @@ CREATE TABLE IF NOT EXISTS analyses (
     created TEXT NOT NULL,
     data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS safety_dismissals (
+    chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, message_id)
+);
 """
+#: Columns added after version 1, as (table, column, declaration): added to an older store.
+_ADDED_COLUMNS = (("chats", "coder", "TEXT"), ("chats", "coder_measured", "TEXT"))
+
+
+@dataclass(frozen=True)
+class MessageFilter:
+    """What the messages page asks for; every field is optional and they combine with AND.
+
+    Attributes
+    ----------
+    text : str
+        Words the message's text contains (case-insensitive for ASCII letters).
+    sender : str
+        Exactly this sender.
+    since, until : str
+        ISO dates (``YYYY-MM-DD``), inclusive, in the message's own time zone.
+    codes : tuple of str
+        At least one of these codes (a code, or the codes of a family).
+    ids : tuple of str, optional
+        Only these message ids (the messages behind one figure); None means no such limit.
+    """
+
+    text: str = ""
+    sender: str = ""
+    since: str = ""
+    until: str = ""
+    codes: tuple[str, ...] = ()
+    ids: tuple[str, ...] | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text or self.sender or self.since or self.until or self.codes
+                    or self.ids is not None)
+
+    def where(self, chat_id: int) -> tuple[str, list[Any]]:
+        """The SQL condition over one chat's ``messages`` rows, and its parameters."""
+        sql, args = ["chat_id=?"], [chat_id]
+        if self.text:
+            # LIKE with escapes: a % or _ the person typed is matched literally
+            pattern = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            sql.append("json_extract(record, '$.text') LIKE ? ESCAPE '\\'")
+            args.append(f"%{pattern}%")
+        if self.sender:
+            sql.append("json_extract(record, '$.sender') = ?")
+            args.append(self.sender)
+        # dates compare on the message's own calendar day (the first 10 characters of its
+        # ISO timestamp), the same day its heading shows
+        if self.since:
+            sql.append("substr(json_extract(record, '$.timestamp'), 1, 10) >= ?")
+            args.append(self.since)
+        if self.until:
+            sql.append("substr(json_extract(record, '$.timestamp'), 1, 10) <= ?")
+            args.append(self.until)
+        if self.codes:
+            marks = ", ".join("?" * len(self.codes))
+            sql.append("EXISTS (SELECT 1 FROM json_each(record, '$.codes') AS c "
+                       f"WHERE json_extract(c.value, '$.code') IN ({marks}))")
+            args.extend(self.codes)
+        if self.ids is not None:
+            marks = ", ".join("?" * len(self.ids)) or "NULL"
+            sql.append(f"substr(identity, 1, 20) IN ({marks})")
+            args.extend(self.ids)
+        return " AND ".join(sql), args
 
 
 def default_data_dir() -> Path:
@@ -129,12 +211,49 @@ def forget_all(data_dir: str | Path | None = None) -> list[Path]:
     return removed
 
 
+_ENGINE: Any = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def load_coder() -> Any:
+    """The default coding engine, loaded once per process and shared by every import.
+
+    Loading it (the model and the compiled rules) takes seconds and does not depend on the
+    messages, so ``heard serve`` loads it while the person picks a file.
+    """
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            from heard.api import default_coder
+
+            _ENGINE = default_coder().fit()
+        return _ENGINE
+
+
+def _code(corpus: Corpus, progress: Callable[[int, int], None]) -> Any:
+    """Code ``corpus`` with the shared engine (one import at a time uses it)."""
+    import inspect
+
+    engine = load_coder()
+    with _ENGINE_LOCK:
+        if "progress" in inspect.signature(engine.transform).parameters:
+            engine.transform(corpus, progress=progress)
+        else:
+            engine.transform(corpus)
+    return engine
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _chat_key(fmt: str, senders: Sequence[str]) -> str:
     return f"{fmt}:" + "\x1f".join(sorted(senders))
+
+
+def _id_range(message_id: str) -> tuple[str, str]:
+    """The identities that start with a message id (hex digits sort below "g")."""
+    return message_id, message_id + "g"
 
 
 def _identity(key: str, m: Message, occurrence: int) -> str:
@@ -174,12 +293,15 @@ class Store:
             with self._connect() as db:
                 db.executescript(_SCHEMA)
                 row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                if row is None:
-                    db.execute("INSERT INTO meta VALUES ('schema_version', ?)",
-                               (str(SCHEMA_VERSION),))
-                elif int(row[0]) > SCHEMA_VERSION:
+                if row is not None and int(row[0]) > SCHEMA_VERSION:
                     raise InputError.from_code("E509", path=self.path, found=row[0],
                                                known=SCHEMA_VERSION)
+                for table, column, decl in _ADDED_COLUMNS:
+                    have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                    if column not in have:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                           (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
             raise InputError.from_code("E510", path=self.path, detail=exc) from exc
         except PermissionError as exc:
@@ -207,15 +329,24 @@ class Store:
 
     def import_export(self, path: str | Path, *, filename: str | None = None,
                       options: ReadOptions | None = None,
-                      format: str | None = None) -> ImportResult:
+                      format: str | None = None,
+                      progress: Progress | None = None) -> ImportResult:
         """Read an export and add its messages that are not stored yet, then re-analyze.
 
         Raises the importers' :class:`~heard.errors.InputError` for an unreadable export.
+        ``progress`` is told each stage as it starts (see :data:`Progress`).
         """
         from heard.ingest import read_export
 
+        say = progress or (lambda stage, done, total: None)
+        say("reading", 0, None)
         imp = read_export(str(path), format=format, options=options)
-        messages = list(imp)
+        messages = []
+        for m in imp:
+            messages.append(m)
+            if len(messages) % 2000 == 0:
+                say("reading", len(messages), None)
+        say("saving", 0, len(messages))
         report = imp.report.to_dict()
         report["path"] = filename or report["path"]
         fmt = imp.report.format
@@ -269,23 +400,41 @@ class Store:
                            (now, chat_id))
             title = db.execute("SELECT title FROM chats WHERE id=?", (chat_id,)).fetchone()[0]
         if added or created:
-            self._recode(chat_id)
+            self._recode(chat_id, say)
         return ImportResult(chat_id=chat_id, title=title, format=fmt, added=added,
                             already=already, report=report, created=created)
 
-    def _recode(self, chat_id: int) -> None:
-        """Code the whole chat (codes depend on the messages before) and store its analysis."""
-        from heard.api import code
+    def _recode(self, chat_id: int, say: Progress) -> None:
+        """Code the whole chat (codes depend on the messages before) and store its analysis.
 
+        The engine is recorded with the chat, so the analysis (which reads the stored codes)
+        names the coder that made them and quotes its measured accuracy.
+        """
         corpus = self._read_corpus(chat_id, with_codes=False)
-        code(corpus)
+        n = len(corpus)
+        say("coding", 0, n)
+        engine = _code(corpus, lambda done, total: say("coding", min(n, done * n // max(
+            total, 1)), n))
+        measured = getattr(engine, "measured", None)
+        rows = []
+        for m in corpus.iter_messages():
+            record = message_to_record(m)
+            # keep in memory exactly what is stored (scores rounded as in the file), so this
+            # analysis and one made later from the file are the same
+            m.annotations["codes"] = codes_from_list(record.get("codes", []))
+            rows.append((record_to_json(record), chat_id, *_id_range(m.message_id)))
         with self._connect() as db:
-            for m in corpus.iter_messages():
-                rec = record_to_json(message_to_record(m))
-                db.execute("UPDATE messages SET record=? "
-                           "WHERE chat_id=? AND substr(identity, 1, 20)=?",
-                           (rec, chat_id, m.message_id))
-        analysis = self.analysis(chat_id)
+            # a message id is the first 20 hex digits of its identity: a range on the
+            # (chat_id, identity) index finds the row without scanning the chat each time
+            db.executemany("UPDATE messages SET record=? WHERE chat_id=? "
+                           "AND identity BETWEEN ? AND ?", rows)
+            db.execute("UPDATE chats SET coder=?, coder_measured=? WHERE id=?",
+                       (type(engine).__name__,
+                        json.dumps(measured) if measured is not None else None, chat_id))
+        say("analyzing", n, n)
+        # analyze the coded messages in memory: reading them back from the file would give
+        # the same messages, seconds later
+        analysis = self._analyze(chat_id, corpus)
         with self._connect() as db:
             rev = db.execute("SELECT revision FROM chats WHERE id=?", (chat_id,)).fetchone()[0]
             db.execute("INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?)",
@@ -343,18 +492,128 @@ class Store:
 
     def analysis(self, chat_id: int) -> Analysis:
         """The analysis of one conversation (kept in memory per revision of the messages)."""
-        from heard.api import analyze
-
         info = self.chat(chat_id)
         cached = self._cache.get(chat_id)
         if cached is not None and cached[0] == info["revision"]:
             return cached[1]
-        corpus = self.corpus(chat_id)
+        return self._analyze(chat_id, self.corpus(chat_id), info)
+
+    def _analyze(self, chat_id: int, corpus: Corpus,
+                 info: dict[str, Any] | None = None) -> Analysis:
+        from heard.api import analyze
+
+        info = info or self.chat(chat_id)
         corpus.meta["imports"] = [i["report"] for i in info["imports"]]
         result = analyze(corpus, given_codes=True, n_permutations=APP_PERMUTATIONS,
                          generated_at=datetime.fromisoformat(info["updated"]))
+        coder, measured = self._coder(chat_id)
+        if coder:
+            # the codes were stored by heard's own coder at import, not given by the person
+            result = replace(result, coder=coder,
+                             settings={**result.settings, "coder_measured": measured})
         self._cache[chat_id] = (info["revision"], result)
         return result
+
+    def _coder(self, chat_id: int) -> tuple[str | None, dict[str, Any] | None]:
+        with self._connect() as db:
+            row = db.execute("SELECT coder, coder_measured FROM chats WHERE id=?",
+                             (chat_id,)).fetchone()
+        if row is None or not row[0]:
+            # a version-1 store did not record it: the app has always coded with the default
+            # engine, so name that one rather than claim the codes were "given"
+            if row is None:
+                return None, None
+            from heard.api import default_coder
+
+            engine = default_coder()
+            return type(engine).__name__, getattr(engine, "measured", None)
+        return row[0], json.loads(row[1]) if row[1] else None
+
+    def senders(self, chat_id: int) -> list[str]:
+        """The people of one conversation, in the order they first write (as the analysis)."""
+        people = set(self.chat(chat_id)["senders"])
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT json_extract(record, '$.sender') AS s FROM messages WHERE chat_id=? "
+                "GROUP BY s ORDER BY MIN(COALESCE(ts, 9e18)), MIN(seq)", (chat_id,)).fetchall()
+        return [r[0] for r in rows if r[0] in people]
+
+    def messages(self, chat_id: int, where: MessageFilter | None = None, *,
+                 limit: int = 200, offset: int = 0) -> tuple[list[Message], int, int]:
+        """One page of a conversation's messages that match ``where``, in time order.
+
+        Returns
+        -------
+        (messages, matched, total)
+            The page (coded :class:`Message` objects), how many messages match, and how many
+            the conversation holds.
+        """
+        where = where or MessageFilter()
+        cond, args = where.where(chat_id)
+        order = "ORDER BY ts IS NULL, ts, seq"
+        with self._connect() as db:
+            total = db.execute("SELECT COUNT(*) FROM messages WHERE chat_id=?",
+                               (chat_id,)).fetchone()[0]
+            matched = total if not where.active else db.execute(
+                f"SELECT COUNT(*) FROM messages WHERE {cond}", args).fetchone()[0]
+            rows = db.execute(f"SELECT record FROM messages WHERE {cond} {order} "
+                              "LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        return self._to_messages(chat_id, [r[0] for r in rows]), matched, total
+
+    def position(self, chat_id: int, message_id: str,
+                 where: MessageFilter | None = None) -> int | None:
+        """How many matching messages come before this one (None when it doesn't match)."""
+        where = where or MessageFilter()
+        cond, args = where.where(chat_id)
+        with self._connect() as db:
+            row = db.execute(f"SELECT ts, seq FROM messages WHERE {cond} "
+                             "AND identity BETWEEN ? AND ?",
+                             [*args, *_id_range(message_id)]).fetchone()
+            if row is None:
+                return None
+            ts, seq = row
+            if ts is None:
+                before = ("(ts IS NOT NULL OR seq < ?)", [seq])
+            else:
+                before = ("(ts IS NOT NULL AND (ts < ? OR (ts = ? AND seq < ?)))", [ts, ts, seq])
+            return int(db.execute(f"SELECT COUNT(*) FROM messages WHERE {cond} AND {before[0]}",
+                                  [*args, *before[1]]).fetchone()[0])
+
+    def _to_messages(self, chat_id: int, records: list[str]) -> list[Message]:
+        # The canonical JSONL reader turns stored records back into messages, codes included.
+        # Its reader is used alone: a page may hold one sender only, which a whole import
+        # (read_export) would rightly refuse.
+        from heard.ingest import ImportReport, Input, ReadOptions, readers
+
+        if not records:
+            return []
+        spool = io.BytesIO(("\n".join(records) + "\n").encode("utf-8"))
+        source = Input(None, name=f"store:{chat_id}", spool=spool)
+        reader = readers()["jsonl"]
+        return list(reader.read(source, ReadOptions(), ImportReport(path=source.name)))
+
+    # ------------------------------------------------------------------ safety flags
+
+    def dismiss_flag(self, chat_id: int, message_id: str) -> None:
+        """Mark a safety flag "not what this means" (kept, dated, and listed as dismissed)."""
+        self.chat(chat_id)
+        with self._connect() as db:
+            db.execute("INSERT OR IGNORE INTO safety_dismissals VALUES (?, ?, ?)",
+                       (chat_id, message_id, _now()))
+
+    def restore_flag(self, chat_id: int, message_id: str) -> bool:
+        """Undo :meth:`dismiss_flag`. False when the flag was not dismissed."""
+        with self._connect() as db:
+            n = db.execute("DELETE FROM safety_dismissals WHERE chat_id=? AND message_id=?",
+                           (chat_id, message_id)).rowcount
+        return bool(n)
+
+    def dismissed(self, chat_id: int) -> dict[str, str]:
+        """message_id → when its flag was marked "not what this means" (ISO time, UTC)."""
+        with self._connect() as db:
+            rows = db.execute("SELECT message_id, at FROM safety_dismissals WHERE chat_id=?",
+                              (chat_id,)).fetchall()
+        return dict(rows)
 
     def stored_analysis(self, chat_id: int) -> dict[str, Any] | None:
         """The analysis JSON saved at the last import (what ``heard analyze --json`` writes)."""
@@ -366,7 +625,8 @@ class Store:
         """Rows per table (tests and the delete confirmation use it)."""
         with self._connect() as db:
             return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                    for t in ("chats", "imports", "messages", "analyses")}
+                    for t in ("chats", "imports", "messages", "analyses",
+                              "safety_dismissals")}
 
     # ------------------------------------------------------------------ delete
 

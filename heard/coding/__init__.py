@@ -1,6 +1,5 @@
 """Coding: assign the codebook's codes to every message, with scores and evidence spans."""
 
-from heard.coding._codebook import Codebook, CodeInfo, FamilyInfo, codebook, explain
 from heard.coding._evaluate import (
     EvaluationResult,
     bootstrap_intervals,
@@ -8,6 +7,7 @@ from heard.coding._evaluate import (
     family_confusion,
     load_gold,
 )
+from heard.model import Codebook, CodeInfo, FamilyInfo, codebook, explain
 
 __all__ = [
     "CodeInfo",
@@ -29,6 +29,7 @@ __all__ = [
     "cross_validate",
     "cross_validate_embed",
     "evaluate",
+    "evaluate_real",
     "explain",
     "family_confusion",
     "load_gold",
@@ -36,9 +37,11 @@ __all__ = [
     "load_model",
     "save_head",
     "save_model",
+    "text_in_context",
     "train",
     "train_embed",
     "train_encoder",
+    "write_measured",
 ]
 
 _LAZY = {
@@ -61,6 +64,9 @@ _LAZY = {
     "train_embed": "heard.coding._embed",
     "EncoderCoder": "heard.coding._encoder",
     "train_encoder": "heard.coding._encoder_train",
+    "text_in_context": "heard.coding._features",
+    "evaluate_real": "heard.coding._real",
+    "write_measured": "heard.coding._real",
 }
 
 

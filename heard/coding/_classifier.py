@@ -55,7 +55,6 @@ from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from heard.coding._codebook import codebook
 from heard.coding._combine import ALWAYS_AUTHORITATIVE, InputCoder, combined_code, rule_raises
 from heard.coding._features import (
     MessageFeaturizer,
@@ -63,7 +62,7 @@ from heard.coding._features import (
     evidence_function_words,
 )
 from heard.errors import DataFileError, InputError
-from heard.model import Code, Corpus
+from heard.model import Code, Corpus, codebook
 
 __all__ = ["MultiLabelCodeClassifier", "TrainedCoder", "TrainedModel", "load_model",
            "save_model"]
@@ -437,7 +436,6 @@ class TrainedCoder(InputCoder):
     """
 
     requires: ClassVar[tuple[str, ...]] = ("text",)
-    assigns: ClassVar[tuple[str, ...]] = ("codes",)
 
     def __init__(self, *, model: str | Path | TrainedModel | None = None,
                  output_field: str = "codes", max_evidence: int = 3) -> None:
@@ -457,14 +455,11 @@ class TrainedCoder(InputCoder):
         function_words = evidence_function_words()
         self._quotable = [not function_words.issuperset(n.split())
                           for n in model.featurizer.word_vectorizer_.get_feature_names_out()]
-        self._fitted_for = (id(self.model), self.model if not isinstance(
-            self.model, TrainedModel) else None)
+        self._mark_fitted()
         return self
 
     def _ready(self) -> None:
-        if getattr(self, "_fitted_for", None) != (id(self.model), self.model if not isinstance(
-                self.model, TrainedModel) else None):
-            self.fit()
+        self.check_fitted()
 
     @property
     def model_folder(self) -> Any:

@@ -20,7 +20,7 @@ its score is ``max(p, rule score)`` where a rule raised it, else ``p``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ __all__ = ["ALWAYS_AUTHORITATIVE", "InputCoder", "choose_authority", "combined_c
 
 #: Codes where rules may raise a code by themselves, whatever the training data say.
 ALWAYS_AUTHORITATIVE = ("safety_risk",)
+#: Rows coded per batch when ``transform`` reports progress.
+_PROGRESS_BATCH = 256
 
 
 def _f1(pred: np.ndarray, y: np.ndarray) -> float:
@@ -142,15 +144,30 @@ class InputCoder(Step):
     def code_inputs(self, inputs: Sequence[MessageInput]) -> list[tuple[Code, ...]]:
         raise NotImplementedError
 
-    def transform(self, corpus: Corpus) -> Corpus:
-        """Write ``annotations[output_field]`` for every message; non-text messages get ``()``."""
+    def transform(self, corpus: Corpus, *,
+                  progress: Callable[[int, int], None] | None = None) -> Corpus:
+        """Write ``annotations[output_field]`` for every message; non-text messages get ``()``.
+
+        ``progress(done, total)``, when given, is called now and then: the rules' pass counts
+        the first half of ``total``, the model's batches the second.
+        """
         self._ready()
-        pairs = collect_inputs(corpus, self._rules)
+        n = len(corpus)
+        rule_progress = None if progress is None else (lambda done, _: progress(done, 2 * n))
+        pairs = collect_inputs(corpus, self._rules, progress=rule_progress)
         for m in corpus.iter_messages():
             m.annotations[self.output_field] = ()
         if not pairs:
             return corpus
-        coded = self.code_inputs([p[1] for p in pairs])
+        inputs = [p[1] for p in pairs]
+        if progress is None:
+            coded = self.code_inputs(inputs)
+        else:
+            # in batches, only so that the progress moves; each row is coded on its own
+            coded = []
+            for start in range(0, len(inputs), _PROGRESS_BATCH):
+                coded += self.code_inputs(inputs[start:start + _PROGRESS_BATCH])
+                progress(n + round(n * min(1.0, len(coded) / len(inputs))), 2 * n)
         for (m, _), codes in zip(pairs, coded, strict=True):
             m.annotations[self.output_field] = codes
         return corpus

@@ -55,7 +55,6 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from heard.coding._classifier import MultiLabelCodeClassifier
-from heard.coding._codebook import codebook
 from heard.coding._combine import (
     ALWAYS_AUTHORITATIVE,
     InputCoder,
@@ -76,7 +75,7 @@ from heard.coding._train import (
     write_trained,
 )
 from heard.errors import DataFileError, InputError, OptionError
-from heard.model import Code, Corpus
+from heard.model import Code, Corpus, codebook
 
 __all__ = [
     "EmbeddingCoder",
@@ -503,7 +502,6 @@ class EmbeddingCoder(InputCoder):
     """
 
     requires: ClassVar[tuple[str, ...]] = ("text",)
-    assigns: ClassVar[tuple[str, ...]] = ("codes",)
 
     def __init__(self, *, embed_model: str | os.PathLike[str] | None = None,
                  head: str | Path | EmbeddingHead | None = None, output_field: str = "codes",
@@ -514,11 +512,6 @@ class EmbeddingCoder(InputCoder):
         self.max_evidence = max_evidence
         self.device = device
 
-    def _key(self) -> tuple[Any, ...]:
-        return (None if self.embed_model is None else os.fspath(self.embed_model),
-                id(self.head) if isinstance(self.head, EmbeddingHead) else self.head,
-                self.device)
-
     def fit(self, corpus: Corpus | None = None) -> Self:
         """Load the head, the embedding model and the rules; check they belong together.
 
@@ -526,7 +519,7 @@ class EmbeddingCoder(InputCoder):
         """
         from heard.coding._rules import RuleCoder
 
-        if getattr(self, "_fitted_for", None) == self._key():
+        if self.is_fitted:  # loading the model again would learn nothing new
             return self
         head = self.head if isinstance(self.head, EmbeddingHead) else load_head(self.head)
         where = "heard's packaged embedding head" if self.head is None else (
@@ -547,11 +540,11 @@ class EmbeddingCoder(InputCoder):
                                        given_fp=embedder.fingerprint)
         self.head_, self.embedder_ = head, embedder
         self._rules = RuleCoder(threshold=head.rule_feature_threshold).fit()
-        self._fitted_for = self._key()
+        self._mark_fitted()
         return self
 
     def _ready(self) -> None:
-        self.fit()  # a no-op when already fitted for these settings
+        self.check_fitted()
 
     def _decide(self, inputs: Sequence[MessageInput]) -> _Decision:
         head = self.head_

@@ -40,12 +40,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from heard.coding._codebook import codebook
 from heard.coding._combine import ALWAYS_AUTHORITATIVE, InputCoder, combined_code, rule_raises
 from heard.coding._features import MessageInput
 from heard.coding._spans import clauses
 from heard.errors import DataFileError, InputError
-from heard.model import Code, Corpus
+from heard.model import Code, Corpus, codebook
 
 __all__ = ["EncoderCoder", "EncoderModel", "load_encoder", "pad_encodings", "pair_text",
            "screen_features"]
@@ -217,7 +216,6 @@ class EncoderCoder(InputCoder):
     """
 
     requires: ClassVar[tuple[str, ...]] = ("text",)
-    assigns: ClassVar[tuple[str, ...]] = ("codes",)
 
     def __init__(self, *, model: str | Path | None = None, output_field: str = "codes",
                  max_evidence: int = 2, use_screen: bool = True, threads: int = 0) -> None:
@@ -231,25 +229,23 @@ class EncoderCoder(InputCoder):
         """Load the model, its screen and the safety rules; return ``self``."""
         self.model_ = load_encoder(self.model, threads=self.threads)
         self._rules = _safety_rules()
-        self._fitted_for = (self.model, self.threads)
+        self._mark_fitted()
         return self
 
     def _ready(self) -> None:
-        if getattr(self, "_fitted_for", None) != (self.model, self.threads):
-            self.fit()
+        self.check_fitted()
 
     @property
     def measured(self) -> dict[str, Any] | None:
         """How this model did on held-out real text (``heard eval --real --update-card``)."""
         from heard.coding._real import read_measured
 
-        self._ready()
-        return read_measured(self.model_.path)
+        return read_measured(self.model_folder)
 
     @property
     def model_folder(self) -> Path:
-        self._ready()
-        return self.model_.path
+        """Where the model's files are (the packaged folder for ``model=None``); needs no fit."""
+        return _packaged_dir() if self.model is None else Path(self.model)
 
     def code_inputs(self, inputs: Sequence[MessageInput]) -> list[tuple[Code, ...]]:
         """Codes of prepared rows (see :func:`heard.coding._features.collect_inputs`)."""

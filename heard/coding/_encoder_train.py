@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 
 from heard.coding._classifier import _best_threshold
-from heard.coding._codebook import codebook
 from heard.coding._encoder import (
     CONTEXT_MARK,
     ENCODER_JSON,
@@ -52,8 +51,9 @@ from heard.coding._encoder import (
     pad_encodings,
     screen_features,
 )
-from heard.coding._real import load_real
+from heard.coding._real import training_items
 from heard.errors import InputError
+from heard.model import codebook
 
 __all__ = ["SETTINGS", "TrainingRow", "train_encoder", "training_rows"]
 
@@ -116,18 +116,9 @@ def training_rows(corpus_dir: str | Path, real: str | Path | None = None, *,
     """
     from heard.coding._train import codebook_examples, corpus_inputs, load_corpus
 
-    try:
-        real_items = load_real(real, roles=("train",))
-    except InputError as exc:
-        if log is None:
-            raise
-        # offline and without the fetched sources: still trainable, on the corpus alone
-        log(f"{exc} Training on the corpus and the codebook's examples alone.")
-        real_items = []
+    real_items = training_items(real, presumed=presumed, source=source, log=log)
     rows = [TrainingRow(i.text, i.prev_text or "", i.gold, i.source, i.conversation)
             for i in real_items]
-    if real_items and presumed:
-        rows += _presumed_negatives(real, real_items, source, presumed)
     messages, gold, couples = load_corpus(corpus_dir)
     inputs = corpus_inputs(messages, 0.5)
     rows += [TrainingRow(m.text, inp.prev_text or "", frozenset(g), "corpus", c)
@@ -136,21 +127,6 @@ def training_rows(corpus_dir: str | Path, real: str | Path | None = None, *,
     rows += [TrainingRow(m.text, "", frozenset(g), "codebook", "codebook")
              for m, g in zip(em, eg, strict=True)]
     return rows
-
-
-def _presumed_negatives(real: str | Path | None, labeled: Sequence[Any], source: str, n: int
-                        ) -> list[TrainingRow]:
-    """``n`` unlabeled messages of ``source``, from conversations with no labeled message."""
-    from heard.coding._real import everyday_corpus
-
-    taken = {i.conversation for i in labeled}
-    corpus = everyday_corpus(source, real)
-    pool = [(conv.id, m, prev) for conv in corpus.conversations if conv.id not in taken
-            for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
-    pool = random.Random(17).sample(pool, min(n, len(pool)))
-    return [TrainingRow(m.text, prev.text if prev is not None and prev.sender != m.sender
-                        else "", frozenset(), f"{source}_unlabeled", conv)
-            for conv, m, prev in pool]
 
 
 def _import_training() -> tuple[Any, Any]:

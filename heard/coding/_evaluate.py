@@ -33,9 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from heard.coding._codebook import codebook
 from heard.errors import E, ExportFormatError, InputError
-from heard.model import Message
+from heard.model import Message, codebook
 
 __all__ = ["EvaluationResult", "LabelScore", "bootstrap_intervals", "evaluate",
            "family_confusion", "load_gold"]

@@ -34,9 +34,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from heard.coding._codebook import codebook, packaged_json
+from heard.coding._codebook import packaged_json
 from heard.coding._context import CONTEXT_OTHER, CONTEXT_SELF
-from heard.model import Code, Corpus, Message
+from heard.model import Code, Corpus, Message, codebook
 
 __all__ = [
     "MessageFeaturizer",
@@ -51,8 +51,6 @@ __all__ = [
 _TOKEN = re.compile(r"[\w']+|[?!]")
 _GAP_BINS = (("gap_none", None), ("gap_5min", 300.0), ("gap_1h", 3600.0),
              ("gap_1day", 86400.0), ("gap_more", math.inf))
-#: The rule coder's field while the trained coder borrows it; removed again afterwards.
-_RULE_FIELD = "codes.rules.features"
 
 
 @cache
@@ -135,28 +133,25 @@ def text_in_context(text: str, context: Sequence[Message | str] | None,
     return Corpus.from_messages([*messages, target]), target
 
 
-def collect_inputs(corpus: Corpus, rules: Any | None) -> list[tuple[Message, MessageInput]]:
+def collect_inputs(corpus: Corpus, rules: Any | None, *,
+                   progress: Any | None = None) -> list[tuple[Message, MessageInput]]:
     """Each human text message of ``corpus`` with its :class:`MessageInput`, in order.
 
     ``rules`` is a fitted :class:`~heard.coding.RuleCoder` (its ``threshold`` should be low, so
-    that weak rule scores reach the model too) or ``None`` for no rule features.
+    that weak rule scores reach the model too) or ``None`` for no rule features;
+    ``progress(done, total)`` is handed to its ``transform``.
     """
+    scores: dict[int, tuple[Code, ...]] = {}
     if rules is not None:
-        field_before = rules.output_field
-        rules.output_field = _RULE_FIELD
-        try:
-            rules.transform(corpus)
-        finally:
-            rules.output_field = field_before
+        scores = {id(m): codes for m, codes in rules.score(corpus, progress=progress)}
     out: list[tuple[Message, MessageInput]] = []
     for conv in corpus.conversations:
         last: dict[str, tuple[Message, frozenset[str]]] = {}
         previous: Message | None = None
         for m in conv.messages:
             if m.kind != "text" or not m.is_human:
-                m.annotations.pop(_RULE_FIELD, None)
                 continue
-            codes: tuple[Code, ...] = m.annotations.pop(_RULE_FIELD, ())
+            codes = scores.get(id(m), ())
             names = frozenset(c.name for c in codes if c.score >= 0.5)
             other = next(((pm, pc) for s, (pm, pc) in reversed(last.items()) if s != m.sender),
                          None)

@@ -49,11 +49,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar, Self
 
-from heard.coding._codebook import codebook, packaged_json
+from heard.coding._codebook import packaged_json
 from heard.coding._context import CONTEXT_OTHER, CONTEXT_SELF
 from heard.coding._spans import merge_spans
 from heard.errors import InputError, OptionError
-from heard.model import Code, Corpus, Evidence, Message, Step
+from heard.model import Code, Corpus, Evidence, Message, Step, codebook
 
 __all__ = ["LLMCoder"]
 
@@ -387,7 +387,6 @@ class LLMCoder(Step):
     """
 
     requires: ClassVar[tuple[str, ...]] = ("text",)
-    assigns: ClassVar[tuple[str, ...]] = ("codes",)
 
     def __init__(self, *, endpoint: str, model: str, timeout: float = 60.0, batch_size: int = 1,
                  context_messages: int = 2, redact_names: bool = True, temperature: float = 0.0,
@@ -441,17 +440,8 @@ class LLMCoder(Step):
         self.dropped_codes_ = 0
         self.malformed_items_ = 0
         self._lock = threading.Lock()
-        self._fitted_for = self._key()
+        self._mark_fitted()
         return self
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self.endpoint, self.allow_remote)
-
-    def _ensure_fitted(self) -> None:
-        if getattr(self, "_fitted_for", None) != self._key():
-            self.fit()
-        else:
-            self._validate(check_remote=True)
 
     @property
     def stats(self) -> dict[str, int]:
@@ -576,7 +566,7 @@ class LLMCoder(Step):
         InputError
             E458-E462 when the server cannot be reached or does not answer as asked.
         """
-        self._ensure_fitted()
+        self.check_fitted()
         jobs: list[tuple[Message, dict[str, Any], _Redacted]] = []
         for conv in corpus.conversations:
             names = _Names(conv.senders, redact=self.redact_names)
@@ -610,7 +600,7 @@ class LLMCoder(Step):
 
         Plain-string context items are taken as the other person's messages.
         """
-        self._ensure_fitted()
+        self.check_fitted()
         target, ctx = _as_messages(text, context or (), sender)
         ctx = self._context(ctx)
         names = _Names([m.sender for m in (*ctx, target)], redact=self.redact_names)

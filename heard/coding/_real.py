@@ -11,6 +11,7 @@ trained and tuned on; ``test`` sources are held out, only ever evaluated.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ from heard.errors import InputError
 from heard.model import Conversation, Corpus, Message
 
 __all__ = ["MEASURED_JSON", "RealEvaluation", "RealItem", "evaluate_real", "everyday_corpus",
-           "load_real", "read_measured", "real_corpus", "real_dir", "write_measured"]
+           "load_real", "presumed_negatives", "read_measured", "real_corpus", "real_dir",
+           "training_items", "write_measured"]
 
 #: Beside a model's files: its held-out figures (``heard eval --real --update-card``).
 MEASURED_JSON = "real_evaluation.json"
@@ -167,7 +169,7 @@ class RealEvaluation:
 
 
 def _conflict(names: Iterable[str]) -> bool:
-    from heard.coding._codebook import codebook
+    from heard.model import codebook
 
     cb = codebook()
     return any(n in CONFLICT_CODES or cb.family_of(n) in CONFLICT_FAMILIES for n in names)
@@ -186,6 +188,42 @@ def everyday_corpus(source: str, folder: str | Path | None = None, *,
         if limit is not None and len(messages) >= limit:
             break
     return Corpus.from_messages(messages)
+
+
+def presumed_negatives(labeled: Sequence[RealItem], source: str, n: int,
+                       folder: str | Path | None = None) -> list[RealItem]:
+    """``n`` unlabeled messages of ``source``, from conversations with no labeled message.
+
+    Everyday talk carries no code at real chats' base rates; these stand for it as negatives
+    (the labeled sample of the same source checks that presumption).
+    """
+    taken = {i.conversation for i in labeled}
+    corpus = everyday_corpus(source, folder)
+    pool = [(conv.id, m, prev) for conv in corpus.conversations if conv.id not in taken
+            for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
+    pool = random.Random(17).sample(pool, min(n, len(pool)))
+    return [RealItem(m.message_id, f"{source}_unlabeled", conv, "train", m.sender, m.text,
+                     ((prev.sender, prev.text),) if prev is not None else (), frozenset())
+            for conv, m, prev in pool]
+
+
+def training_items(folder: str | Path | None = None, *, presumed: int = 0,
+                   source: str = "chitchat", log: Any = None) -> list[RealItem]:
+    """What a coder learns from real text: the labeled ``train`` sources and presumed negatives.
+
+    Without the real sources on this computer, ``log`` gets the E484 message and the list is
+    empty (training goes on with the corpus alone); with ``log=None`` E484 is raised.
+    """
+    try:
+        items = load_real(folder, roles=("train",))
+    except InputError as exc:
+        if log is None:
+            raise
+        log(f"{exc} Training on the corpus and the codebook's examples alone.")
+        return []
+    if items and presumed:
+        items += presumed_negatives(items, source, presumed, folder)
+    return items
 
 
 def evaluate_real(coder: Any, *, folder: str | Path | None = None,

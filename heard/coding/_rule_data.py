@@ -53,8 +53,9 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from heard.coding._codebook import codebook, packaged_json
+from heard.coding._codebook import packaged_json
 from heard.errors import DataFileError, E, RuleSyntaxError
+from heard.model import codebook
 
 __all__ = [
     "ContextSpec",

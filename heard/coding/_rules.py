@@ -31,14 +31,13 @@ missed threat costs far more than a second look at a false alarm.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from heard.coding._codebook import codebook
 from heard.coding._context import (
     CONTEXT_OTHER,
     CONTEXT_SELF,
@@ -58,11 +57,13 @@ from heard.coding._rule_data import (
     shared_nlp,
 )
 from heard.coding._spans import merge_spans
-from heard.model import Code, Corpus, Evidence, Message, Step
+from heard.model import Code, Corpus, Evidence, Message, Step, codebook
 
 __all__ = ["RuleCoder"]
 
 _CODED_KINDS = frozenset({"text"})
+#: ``transform`` reports progress once per this many messages.
+_PROGRESS_EVERY = 64
 
 
 
@@ -93,7 +94,6 @@ class RuleCoder(Step):
     """
 
     requires: ClassVar[tuple[str, ...]] = ("text",)
-    assigns: ClassVar[tuple[str, ...]] = ("codes",)
 
     def __init__(self, *, threshold: float = 0.5,
                  rules: str | Path | Sequence[Mapping[str, Any]] | None = None,
@@ -123,35 +123,49 @@ class RuleCoder(Step):
         self._contrast = frozenset(strings.add(w) for w in words["contrast"])
         self._overrides = {strings.add(a): strings.add(b) for a, b in norm_overrides().items()}
         self._order = {name: i for i, name in enumerate(codebook().names)}
-        self._fitted_for = (self.rules,)
+        self._mark_fitted()
         return self
 
-    def _ensure_fitted(self) -> None:
-        if getattr(self, "_fitted_for", None) != (self.rules,):
-            self.fit()
-
     # -- coding --------------------------------------------------------------------------
-    def transform(self, corpus: Corpus) -> Corpus:
+    def transform(self, corpus: Corpus, *,
+                  progress: Callable[[int, int], None] | None = None) -> Corpus:
         """Write ``annotations[output_field]`` for every message, walking conversations in order.
 
-        Events, attachments and deleted messages get ``()``.
+        Events, attachments and deleted messages get ``()``. ``progress(done, total)``, when
+        given, is called now and then with the number of messages coded so far.
         """
-        self._ensure_fitted()
+        for m, codes in self.score(corpus, progress=progress):
+            m.annotations[self.output_field] = codes
+        return corpus
+
+    def score(self, corpus: Corpus, *, progress: Callable[[int, int], None] | None = None
+              ) -> Iterator[tuple[Message, tuple[Code, ...]]]:
+        """Each message with its codes, in corpus order, writing nothing.
+
+        The model-based coders read the rules' scores as features through this, so one rule
+        coder can serve several of them at once (the app's check runs in a thread pool).
+        """
+        self.check_fitted()
         settings = self.rule_set_.settings
         tokenizer = shared_nlp().tokenizer
+        total, done = len(corpus), 0
         for conv in corpus.conversations:
             coded = [m for m in conv.messages if m.kind in _CODED_KINDS and m.is_human]
             docs = iter(tokenizer.pipe((m.text for m in coded), batch_size=256))
             tracker = ContextTracker(settings)
             for m in conv.messages:
+                done += 1
+                if progress is not None and done % _PROGRESS_EVERY == 0:
+                    progress(done, total)
                 if m.kind not in _CODED_KINDS or not m.is_human:
-                    m.annotations[self.output_field] = ()
+                    yield m, ()
                     continue
                 turn = tracker.turn_for(m.sender, m.timestamp) if self.use_context else NO_TURN
                 codes, context_codes = self._code_doc(next(docs), turn)
-                m.annotations[self.output_field] = codes
+                yield m, codes
                 tracker.add(m.sender, m.timestamp, context_codes, asked="?" in m.text)
-        return corpus
+        if progress is not None:
+            progress(total, total)
 
     def code_text(self, text: str, *, context: Sequence[Message | str] | None = None,
                   sender: str | None = None) -> tuple[Code, ...]:
@@ -166,7 +180,7 @@ class RuleCoder(Step):
         sender : str, optional
             Who writes ``text``; context messages by this sender are the writer's own.
         """
-        self._ensure_fitted()
+        self.check_fitted()
         tracker = ContextTracker(self.rule_set_.settings)
         if context and self.use_context:
             for item in context:

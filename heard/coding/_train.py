@@ -24,12 +24,11 @@ from heard.coding._classifier import (
     TrainedModel,
     save_model,
 )
-from heard.coding._codebook import codebook
 from heard.coding._combine import ALWAYS_AUTHORITATIVE, choose_authority
 from heard.coding._evaluate import EvaluationResult, evaluate, load_gold
 from heard.coding._features import MessageFeaturizer, MessageInput, collect_inputs
 from heard.errors import InputError
-from heard.model import Corpus, Message
+from heard.model import Corpus, Message, codebook
 
 __all__ = ["CrossValidation", "code_classifier", "codebook_examples", "corpus_inputs",
            "cross_validate", "fit_model", "load_corpus", "train", "training_card",
@@ -41,7 +40,10 @@ SETTINGS: dict[str, Any] = {
     "C": 30.0,
     "prev_word_weight": 1.0,
     "calibration_folds": 3,
-    "recall_floor": {"safety_risk": 0.98},
+    # no recall floor for the model: with real everyday text in training, a floor of 0.98 put
+    # the model's safety_risk threshold near 0.02 ("I'll watch it" was flagged); the rules keep
+    # safety_risk recall-first on their own (0.988 in grouped CV of the corpus)
+    "recall_floor": {},
     # thresholds of these families' codes weigh precision over recall (F-beta): a false
     # "defensive" or "contemptuous" label costs more than a miss (issue 4); 0.7 lifted their
     # grouped-CV precision by 0.03-0.12 at no cost to macro-F1 (0.5 cost 0.007)
@@ -56,6 +58,14 @@ SETTINGS: dict[str, Any] = {
     # the codebook's own examples join every training set (never a test set): the codebook is
     # the contract, so its plain examples should be coded as it says
     "codebook_examples": True,
+    # real text (data/real, train sources only) joins every training set too, with this many
+    # unlabeled everyday messages as negatives: the corpus alone taught "sure" = contempt
+    "real_text": True,
+    "presumed_negatives": 3000,
+    "presumed_negative_source": "chitchat",
+    # strangers' online arguments (Reddit sarcasm) taught the model that disputing facts is
+    # contempt: with them, 10.3% of held-out everyday messages got a conflict code; without, 0.3%
+    "real_sources_left_out": ["reddit_sarcasm"],
 }
 CV_FOLDS = 5
 
@@ -124,6 +134,36 @@ def corpus_inputs(messages: Sequence[Message], rule_feature_threshold: float
     return [by_id[m.message_id] for m in copies]
 
 
+def real_inputs(items: Sequence[Any], rule_feature_threshold: float
+                ) -> tuple[list[MessageInput], list[set[str]], list[str]]:
+    """Inputs, labels and groups of real utterances, each with the turns before it as context."""
+    from heard.coding._real import real_corpus
+    from heard.coding._rules import RuleCoder
+
+    if not items:
+        return [], [], []
+    corpus, targets = real_corpus(items)
+    rules = RuleCoder(threshold=rule_feature_threshold).fit()
+    by_message = {id(m): inp for m, inp in collect_inputs(corpus, rules)}
+    return ([by_message[id(t)] for t in targets], [set(i.gold) for i in items],
+            [f"real:{i.source}:{i.conversation}" for i in items])
+
+
+def _real_rows(real: str | Path | None, s: dict[str, Any], log: Any
+               ) -> tuple[list[MessageInput], list[set[str]], list[str], dict[str, int]]:
+    from collections import Counter
+
+    from heard.coding._real import training_items
+
+    if not s["real_text"]:
+        return [], [], [], {}
+    items = training_items(real, presumed=int(s["presumed_negatives"]),
+                           source=s["presumed_negative_source"], log=log)
+    items = [i for i in items if i.source not in s["real_sources_left_out"]]
+    inputs, gold, groups = real_inputs(items, s["rule_feature_threshold"])
+    return inputs, gold, groups, dict(sorted(Counter(i.source for i in items).items()))
+
+
 def _indicator(gold: Sequence[set[str]], codes: Sequence[str]) -> np.ndarray:
     return np.array([[c in g for c in codes] for g in gold], dtype=np.int8)
 
@@ -184,8 +224,13 @@ class CrossValidation:
 
 
 def cross_validate(corpus_dir: str | Path, *, n_folds: int = CV_FOLDS, seed: int = 0,
-                   settings: dict[str, Any] | None = None) -> CrossValidation:
-    """Out-of-fold predictions for every corpus message, folds grouped by couple."""
+                   settings: dict[str, Any] | None = None, real: str | Path | None = None,
+                   log: Any = None) -> CrossValidation:
+    """Out-of-fold predictions for every corpus message, folds grouped by couple.
+
+    Real text (``settings["real_text"]``) and the codebook's examples join every training
+    fold and are never scored: this measures the corpus, as before they were added.
+    """
     from sklearn.model_selection import GroupKFold
 
     t0 = time.perf_counter()
@@ -194,7 +239,9 @@ def cross_validate(corpus_dir: str | Path, *, n_folds: int = CV_FOLDS, seed: int
     n = len(messages)
     messages, gold, couples = with_codebook_examples(messages, gold, couples, s)
     inputs = corpus_inputs(messages, s["rule_feature_threshold"])
-    extra = list(range(n, len(messages)))  # codebook examples: in every training set
+    r_inputs, r_gold, r_groups, _ = _real_rows(real, s, log)
+    inputs, gold, couples = inputs + r_inputs, gold + r_gold, couples + r_groups
+    extra = list(range(n, len(inputs)))  # codebook examples and real text: in every training set
     predicted: list[set[str]] = [set() for _ in range(n)]
     splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     for train_idx, test_idx in splitter.split(np.zeros(n), groups=couples[:n]):
@@ -242,18 +289,27 @@ def training_card(engine: str, seed: int, settings: dict[str, Any], corpus_dir: 
 
 
 def train(corpus_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
-          cv: bool = True) -> dict[str, Any]:
-    """Rebuild the model from the corpus, write it and ``model_card.json``; return the card."""
+          cv: bool = True, real: str | Path | None = None, use_real: bool = True,
+          log: Any = None) -> dict[str, Any]:
+    """Rebuild the model from the corpus (and real text), write it and ``model_card.json``.
+
+    ``real`` is the ``data/real`` folder (default: the checkout's); without its fetched text
+    ``log`` hears why and the model learns from the corpus alone (``log=None``: E484).
+    ``use_real=False`` leaves real text out on purpose.
+    """
+    s = {**SETTINGS, "real_text": SETTINGS["real_text"] and use_real}
     corpus_messages, corpus_gold, corpus_couples = load_corpus(corpus_dir)
     messages, gold, couples = with_codebook_examples(corpus_messages, corpus_gold,
                                                      corpus_couples, SETTINGS)
     inputs = corpus_inputs(messages, SETTINGS["rule_feature_threshold"])
-    model = fit_model(inputs, gold, couples, seed=seed)
+    r_inputs, r_gold, r_groups, by_source = _real_rows(real, s, log)
+    model = fit_model(inputs + r_inputs, gold + r_gold, couples + r_groups, seed=seed)
     card = training_card(
         "heard trained coder (one-vs-rest logistic regression, Platt-calibrated)", seed,
-        SETTINGS, corpus_dir, corpus_messages, len(messages) - len(corpus_messages), model)
+        s, corpus_dir, corpus_messages, len(messages) - len(corpus_messages), model)
+    card["training_data"]["real_text"] = {"utterances": len(r_inputs), "by_source": by_source}
     if cv:
-        result = cross_validate(corpus_dir, seed=seed)
+        result = cross_validate(corpus_dir, seed=seed, settings=s, real=real, log=log)
         card["grouped_cv"] = result.to_dict()
     write_trained(model, card, out_dir, save_model)
     return card

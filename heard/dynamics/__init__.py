@@ -36,6 +36,7 @@ from heard.dynamics._sequential import (
 )
 from heard.dynamics._series import Event, WeeklySeries, build_series, find_events
 from heard.dynamics._simulate import (
+    HARD_END_ROUNDS,
     AddRepair,
     Basins,
     LastingChange,
@@ -50,9 +51,21 @@ from heard.dynamics._simulate import (
 )
 from heard.dynamics._synth import LOOP, CoupleParams, generate_couple
 from heard.dynamics._turns import Turn, build_turns, partners, turns_by_conversation
+from heard.dynamics._whatif import (
+    KNOBS,
+    Suggestion,
+    WhatIfResult,
+    describe_change,
+    knob_help,
+    suggest_changes,
+    typical_opening,
+    what_if_model,
+)
 
 __all__ = [
+    "HARD_END_ROUNDS",
     "HYPOTHESES",
+    "KNOBS",
     "LONG_ARC_FAMILIES",
     "LOOP",
     "MODEL_NAMES",
@@ -80,13 +93,16 @@ __all__ = [
     "SimulationResult",
     "SmallestChange",
     "SoftenResponse",
+    "Suggestion",
     "TrendResult",
     "Turn",
     "WeeklySeries",
+    "WhatIfResult",
     "basins",
     "build_series",
     "build_turns",
     "code_weights",
+    "describe_change",
     "find_events",
     "fit_dynamics",
     "fit_gottman_murray",
@@ -95,6 +111,7 @@ __all__ = [
     "fit_person",
     "fixed_points",
     "generate_couple",
+    "knob_help",
     "partners",
     "score_turn",
     "sequential_analysis",
@@ -102,7 +119,10 @@ __all__ = [
     "simulate",
     "simulate_months",
     "smallest_change",
+    "suggest_changes",
     "trend_test",
     "turns_by_conversation",
+    "typical_opening",
+    "what_if_model",
     "yules_q",
 ]

@@ -19,8 +19,9 @@ from heard.dynamics._longarc import LongArcModel, LongArcResult
 from heard.dynamics._nbglm import TrendResult, trend_test
 from heard.dynamics._sequential import sequential_analysis
 from heard.dynamics._series import WeeklySeries, build_series
-from heard.dynamics._simulate import SoftenResponse, simulate
+from heard.dynamics._simulate import simulate
 from heard.dynamics._turns import build_turns
+from heard.dynamics._whatif import describe_change, suggest_changes, typical_opening
 from heard.errors import ConvergenceWarning, E, HeardError, OptionError
 from heard.model import Corpus, Message
 
@@ -43,7 +44,8 @@ class DynamicsResult:
     shifts: dict[str, str]
     sequential: Any = None
     gottman_murray: Any = None
-    #: What-if runs of the turn-level model: (label, SimulationResult) pairs.
+    #: What-if runs of the turn-level model from a typical opening: ("as it is now", result),
+    #: then each partner's smallest repair that visibly moves the outcome, labelled in words.
     simulation: tuple[tuple[str, Any], ...] = ()
     notes: tuple[str, ...] = field(default=())
 
@@ -59,6 +61,16 @@ class DynamicsResult:
                 "families": list(LONG_ARC_FAMILIES),
                 "partners": {who: {f: r.to_dict() for f, r in fams.items()}
                              for who, fams in self.long_arc.items()},
+                # the series behind every verdict, for anyone who wants each code family
+                # week by week (the report draws only what changed)
+                "weekly": {
+                    "starts": [d.isoformat() for d in s.bin_starts],
+                    "messages": {who: [int(x) for x in s.exposure_of(who)]
+                                 for who in self.long_arc},
+                    "counts": {who: {f: [int(x) for x in r.observed]
+                                     for f, r in fams.items()}
+                               for who, fams in self.long_arc.items()},
+                },
                 "notes": list(self.notes) + list(s.notes),
             },
             "sequential": _part_dict(self.sequential),
@@ -118,16 +130,25 @@ def _guarded(func: Any, notes: list[str], *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-def _what_if(gm: Any, notes: list[str], seed: int) -> tuple[tuple[str, Any], ...]:
-    """As fitted, and with each partner's response to the other's negativity halved."""
+def _what_if(gm: Any, turns: Any, notes: list[str], seed: int,
+             ) -> tuple[tuple[str, Any], ...]:
+    """As fitted, and for each partner the smallest repair that visibly moves how a typical
+    hard conversation ends (see :mod:`heard.dynamics._whatif`); labels are plain words."""
     overall = getattr(gm, "overall", None)
     if overall is None:
         return ()
-    runs = [("as fitted", _guarded(simulate, notes, overall, None, seed=seed))]
-    for who in overall.names:
-        runs.append((f"{who}'s response to negativity halved",
-                     _guarded(simulate, notes, overall, SoftenResponse(who, 0.5), seed=seed)))
-    return tuple((label, r) for label, r in runs if r is not None)
+    opening = typical_opening(turns, overall.names)
+    base = _guarded(simulate, notes, overall, None, seed=seed, opening=opening)
+    if base is None:
+        return ()
+    runs = [("as it is now", base)]
+    found = _guarded(suggest_changes, notes, overall, opening, knobs=("repair",), seed=seed,
+                     baseline=base) or ()
+    for s in found:
+        if s.status == "found":
+            runs.append((describe_change(s.change(), overall.names),
+                         simulate(overall, s.change(), seed=seed, opening=opening)))
+    return tuple(runs)
 
 
 def fit_dynamics(corpus: Corpus | Iterable[Message], *, n_permutations: int = 1000,
@@ -184,7 +205,7 @@ def fit_dynamics(corpus: Corpus | Iterable[Message], *, n_permutations: int = 10
         seq = _guarded(sequential_analysis, notes, turns, n_permutations=n_permutations,
                        seed=seed)
         gm = _guarded(fit_gottman_murray, notes, turns, seed=seed)
-        sims = _what_if(gm, notes, seed)
+        sims = _what_if(gm, turns, notes, seed)
     for w in caught:  # convergence trouble becomes notes in the output, once each
         if issubclass(w.category, ConvergenceWarning):
             if str(w.message) not in notes:

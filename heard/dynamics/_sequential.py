@@ -27,10 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from heard.coding import codebook
 from heard.dynamics._turns import Turn, build_turns, partners
 from heard.errors import DataFileError, OptionError
-from heard.model import Corpus
+from heard.model import Corpus, codebook
 
 __all__ = ["SequentialResult", "SequentialTable", "SequentialTest", "sequential_analysis",
            "sequential_classes", "yules_q"]

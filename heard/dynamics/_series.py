@@ -14,9 +14,8 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from heard.coding import codebook
 from heard.errors import E, OptionError
-from heard.model import Corpus, Message
+from heard.model import Corpus, Message, codebook
 
 __all__ = ["Event", "WeeklySeries", "build_series", "find_events"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,12 +29,15 @@ from heard.dynamics._gm_core import Influence
 from heard.dynamics._gottman import GMResult
 from heard.errors import InputError, OptionError
 
-__all__ = ["AddRepair", "Basins", "LastingChange", "ShiftSetPoint", "SimulationResult",
-           "SmallestChange", "SoftenResponse", "basins", "simulate", "simulate_months",
-           "smallest_change"]
+__all__ = ["HARD_END_ROUNDS", "AddRepair", "Basins", "LastingChange", "ShiftSetPoint",
+           "SimulationResult", "SmallestChange", "SoftenResponse", "basins", "simulate",
+           "simulate_months", "smallest_change"]
 
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 _NEUTRAL_TOL = 0.05
+#: A simulated conversation "ends on a hard note" when both partners' scores over its last
+#: this many rounds average below 0: a plain outcome a person can picture, unlike a basin.
+HARD_END_ROUNDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,10 @@ class SimulationResult:
     paths_quantiles: dict[str, np.ndarray]  # name -> (len(_QUANTILES), n_turns + 1)
     mean_score_quantiles: dict[str, tuple[float, ...]]
     share_negative: float
+    #: Share of the simulated conversations (with their noise) that end on a hard note.
+    share_hard_end: float = math.nan
+    #: Per partner, the share of their simulated turns that score below 0.
+    share_hard_turns: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"names": list(self.names), "n_runs": self.n_runs, "n_turns": self.n_turns,
@@ -167,7 +174,9 @@ class SimulationResult:
                 "paths_quantiles": {k: v.round(4).tolist()
                                     for k, v in self.paths_quantiles.items()},
                 "mean_score_quantiles": {k: list(v) for k, v in self.mean_score_quantiles.items()},
-                "share_ending_negative": self.share_negative}
+                "share_ending_negative": self.share_negative,
+                "share_ending_hard": round(self.share_hard_end, 4),
+                "share_hard_turns": {k: round(v, 4) for k, v in self.share_hard_turns.items()}}
 
 
 def _as_list(intervention: Any) -> list[Intervention]:
@@ -194,8 +203,9 @@ def simulate(result: GMResult, intervention: Any = None, *, n_runs: int = 500,
     Returns
     -------
     SimulationResult
-        Quantiles of each partner's path and of each run's mean score, and the share of runs
-        whose end state settles in the negative basin.
+        Quantiles of each partner's path and of each run's mean score, the share of runs
+        whose end state settles in the negative basin, the share that end on a hard note
+        (:data:`HARD_END_ROUNDS`) and each partner's share of turns below 0.
     """
     for opt, val in (("n_runs", n_runs), ("n_turns", n_turns)):
         if not isinstance(val, int) or val < 1:
@@ -211,12 +221,15 @@ def simulate(result: GMResult, intervention: Any = None, *, n_runs: int = 500,
     ws, hs = _run(p, w0, h0, n_turns, rng)
     neg = _ends_negative(p, ws[-1], hs[-1])
     q = np.asarray(_QUANTILES)
+    last = min(HARD_END_ROUNDS, n_turns)
+    hard_end = (ws[-last:].mean(axis=0) + hs[-last:].mean(axis=0)) < 0
     return SimulationResult(
         p.names, n_runs, n_turns, tuple(ivs),
         {p.names[0]: np.quantile(ws, q, axis=1), p.names[1]: np.quantile(hs, q, axis=1)},
         {p.names[0]: tuple(np.quantile(ws.mean(axis=0), q).tolist()),
          p.names[1]: tuple(np.quantile(hs.mean(axis=0), q).tolist())},
-        float(neg.mean()))
+        float(neg.mean()), float(hard_end.mean()),
+        {p.names[0]: float((ws[1:] < 0).mean()), p.names[1]: float((hs[1:] < 0).mean())})
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,8 @@ from importlib import resources
 
 import numpy as np
 
-from heard.coding import codebook
 from heard.errors import E, OptionError
-from heard.model import Code, Evidence, Message, Source
+from heard.model import Code, Evidence, Message, Source, codebook
 
 __all__ = ["LOOP", "CoupleParams", "generate_couple"]
 

@@ -26,9 +26,12 @@ from heard.ingest._base import (
     readers,
     register,
 )
+from heard.ingest._folder import FolderEntry, folder_entries, is_folder_of_exports
 from heard.ingest._read import Import, detect_format, read_export
+from heard.ingest._time import zone
 
 __all__ = [
+    "FolderEntry",
     "Import",
     "ImportReport",
     "Input",
@@ -36,7 +39,10 @@ __all__ = [
     "Reader",
     "SkippedLine",
     "detect_format",
+    "folder_entries",
+    "is_folder_of_exports",
     "read_export",
     "readers",
     "register",
+    "zone",
 ]

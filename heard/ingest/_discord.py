@@ -27,15 +27,9 @@ from typing import Any
 
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
-from heard.ingest._messenger import (
-    JsonStream,
-    Member,
-    choose,
-    iter_members,
-    natural_key,
-    read_head,
-    refuse_group,
-)
+from heard.ingest._json import JsonStream
+from heard.ingest._members import Member, iter_members, natural_key, read_head
+from heard.ingest._messenger import choose, refuse_group
 from heard.ingest._time import place_wall_clock
 from heard.model import Message, Reaction, Source
 
@@ -56,7 +50,9 @@ _REACTION = re.compile(r"\s*(.+?)\s*\((\d+)\)\s*")
 
 def _is_dce_json(head: bytes) -> bool:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return (text.startswith(b"{") and b'"guild"' in text and b'"channel"' in text
+    # a trimmed export may lack "guild"; "channel" with messages that have an "author" is enough
+    return (text.startswith(b"{") and b'"channel"' in text
+            and (b'"guild"' in text or b'"author"' in text)
             and (b'"messages"' in text or b'"exportedAt"' in text))
 
 
@@ -138,10 +134,11 @@ class DiscordReader(Reader):
 
         index = choose(options.chat, source.name, labels, matches)
         parts = channels[keys[index]]
-        if parts[0][2].get("type") == "DirectGroupTextChat":
-            people = parts[0][2].get("recipients")
-            refuse_group(source.name, [str(p) for p in people] if isinstance(people, list)
-                         else ["?", "?", "?"], options)
+        people = parts[0][2].get("recipients")
+        if parts[0][2].get("type") == "DirectGroupTextChat" and isinstance(people, list):
+            # a group DM the export lists members for; without that list, the people who wrote
+            # decide (a group DM of two people is a couple's chat)
+            refuse_group(source.name, [str(p) for p in people], options)
         report.details["channel"] = labels[index]
         if len(parts) > 1:
             report.details["files"] = len(parts)

@@ -46,6 +46,7 @@ from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
 from heard.ingest._messenger import choose, refuse_group
 from heard.ingest._sms import phone_key
+from heard.ingest._sms import reaction_from_text as sms_reaction
 from heard.model import Message, Reaction, Source
 
 __all__ = ["IMessageReader", "apple_time", "decode_attributed_body"]
@@ -55,7 +56,9 @@ IOS_SMS_DB = "3d0d7e5fb2ce288813306e4d4636395e047a3d28"
 _DB_NAMES = ("chat.db", "sms.db", IOS_SMS_DB)
 _APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 _OBJ = "\ufffc"
-_REQUIRED = ("message", "handle", "chat", "chat_message_join")
+_REQUIRED = ("message", "handle")
+#: Without these (old iOS sms.db copies, trimmed test databases) a chat is one handle's messages.
+_CHAT_TABLES = ("chat", "chat_message_join")
 
 
 @cache
@@ -274,7 +277,14 @@ class IMessageReader(Reader):
         if missing:
             raise ExportFormatError.from_code("E157", path=label, tables=", ".join(missing))
         cols = {r[1] for r in con.execute("PRAGMA table_info(message)")}
-        chats = self._chats(con)
+        by_handle = not all(t in tables for t in _CHAT_TABLES)
+        if by_handle:
+            report.warn("this database has no chat tables; each handle's messages were read as "
+                        "one chat")
+        chats = self._chats_by_handle(con) if by_handle else self._chats(con)
+        member = ("m.handle_id IN ({marks})" if by_handle else
+                  "m.ROWID IN (SELECT message_id FROM chat_message_join "
+                  "WHERE chat_id IN ({marks}))")
         if not chats:
             raise InputError.from_code("E015", path=label, detail="no chats in the database")
         labels = [c.label() for c in chats]
@@ -298,8 +308,9 @@ class IMessageReader(Reader):
             report.details["chats_in_database"] = len(chats)
         partner = chat.handles[0] if len(chat.handles) == 1 else None
         cid = options.conversation_id or f"imessage-{(chat.identifiers or chat.handles)[0]}"
-        reactions = self._tapbacks(con, chat, cols, me, partner, report)
-        yield from self._messages(con, chat, cols, me, partner, cid, reactions, label, report)
+        reactions = self._tapbacks(con, chat, cols, me, partner, report, member)
+        yield from self._messages(con, chat, cols, me, partner, cid, reactions, label, report,
+                                  member)
 
     def _chats(self, con: sqlite3.Connection) -> list[_Chat]:
         ccols = {r[1] for r in con.execute("PRAGMA table_info(chat)")}
@@ -328,11 +339,25 @@ class IMessageReader(Reader):
                       key=lambda c: (-c.count, c.label()))
 
     @staticmethod
+    def _chats_by_handle(con: sqlite3.Connection) -> list[_Chat]:
+        rows = con.execute(
+            """SELECT h.ROWID, h.id, (SELECT COUNT(*) FROM message m WHERE m.handle_id = h.ROWID)
+               FROM handle h ORDER BY h.ROWID""").fetchall()
+        groups: dict[str, _Chat] = {}
+        for rowid, handle, count in rows:
+            chat = groups.setdefault(str(handle), _Chat((str(handle),)))
+            chat.rowids.append(rowid)
+            chat.count += count or 0
+        return sorted((c for c in groups.values() if c.count),
+                      key=lambda c: (-c.count, c.label()))
+
+    @staticmethod
     def _col(cols: set[str], name: str) -> str:
         return f"m.{name}" if name in cols else "NULL"
 
     def _tapbacks(self, con: sqlite3.Connection, chat: _Chat, cols: set[str], me: str,
-                  partner: str | None, report: ImportReport) -> dict[str, list[Reaction]]:
+                  partner: str | None, report: ImportReport,
+                  member: str) -> dict[str, list[Reaction]]:
         """Reactions by target guid, after applying every add and removal in time order."""
         if "associated_message_type" not in cols:
             return {}
@@ -343,8 +368,7 @@ class IMessageReader(Reader):
             f"""SELECT m.ROWID, m.associated_message_guid, m.associated_message_type,
                        {emoji_col}, m.is_from_me, h.id, m.date
                 FROM message m LEFT JOIN handle h ON h.ROWID = m.handle_id
-                WHERE m.ROWID IN (SELECT message_id FROM chat_message_join
-                                  WHERE chat_id IN ({marks}))
+                WHERE {member.format(marks=marks)}
                   AND m.associated_message_type BETWEEN 2000 AND 3999
                 ORDER BY m.date, m.ROWID""", chat.rowids)
         state: dict[str, dict[str, tuple[int, Reaction]]] = {}
@@ -374,14 +398,15 @@ class IMessageReader(Reader):
 
     def _messages(self, con: sqlite3.Connection, chat: _Chat, cols: set[str], me: str,
                   partner: str | None, cid: str, reactions: dict[str, list[Reaction]],
-                  label: str, report: ImportReport) -> Iterator[Message]:
+                  label: str, report: ImportReport, member: str) -> Iterator[Message]:
         c = self._col
         marks = ",".join("?" * len(chat.rowids))
         tapback_filter = ("AND (m.associated_message_type IS NULL OR "
                           "m.associated_message_type NOT BETWEEN 2000 AND 3999)"
                           if "associated_message_type" in cols else "")
         sql = f"""
-            SELECT m.ROWID, m.guid, m.text, {c(cols, "attributedBody")}, m.is_from_me, h.id,
+            SELECT m.ROWID, {c(cols, "guid")}, m.text, {c(cols, "attributedBody")}, m.is_from_me,
+                   h.id,
                    m.date, {c(cols, "date_edited")}, {c(cols, "date_retracted")},
                    {c(cols, "thread_originator_guid")}, {c(cols, "associated_message_type")},
                    {c(cols, "associated_message_guid")}, {c(cols, "cache_has_attachments")},
@@ -390,7 +415,7 @@ class IMessageReader(Reader):
                    {c(cols, "balloon_bundle_id")}, {c(cols, "is_audio_message")},
                    {c(cols, "service")}
             FROM message m LEFT JOIN handle h ON h.ROWID = m.handle_id
-            WHERE m.ROWID IN (SELECT message_id FROM chat_message_join WHERE chat_id IN ({marks}))
+            WHERE {member.format(marks=marks)}
               {tapback_filter}
             ORDER BY m.date, m.ROWID"""
         has_attachments = "message_attachment_join" in self._tables(con)
@@ -458,6 +483,13 @@ class IMessageReader(Reader):
                 history = _edit_history(info["ec"])
                 if history:
                     extra["edit_history"] = history
+            if kind == "text" and not atype:
+                # a tapback sent to or from a phone without them arrives as text
+                # ('Loved “see you”'): a reaction, not a message
+                reaction = sms_reaction(text)
+                if reaction:
+                    kind = "event"
+                    extra.update(reaction)
             if kind != "event" and not sender:
                 report.flag(rowid, "message from an unknown handle", text)
             yield Message(
@@ -470,7 +502,10 @@ class IMessageReader(Reader):
                 reply_to=thread or None,
                 reactions=tuple(reactions.get(guid, ())),
                 edited=edited,
-                source=Source(format="imessage", path=label, line=rowid, time_basis="instant"),
+                # test databases built by hand can have text ROWIDs
+                source=Source(format="imessage", path=label,
+                              line=rowid if isinstance(rowid, int) else None,
+                              time_basis="instant"),
                 extra=extra,
             )
 

@@ -10,8 +10,16 @@ from heard.errors import InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
 from heard.ingest._text import check_text, iter_json_lines
 from heard.ingest._time import parse_timestamp
-from heard.model import FIELDS, KINDS, REQUIRED, Message, Source
-from heard.model._records import codes_from_list, reaction_from_dict, source_from_dict
+from heard.model import (
+    FIELDS,
+    KINDS,
+    REQUIRED,
+    Message,
+    Source,
+    codes_from_list,
+    reaction_from_dict,
+    source_from_dict,
+)
 
 __all__ = ["JsonlReader"]
 

@@ -23,7 +23,6 @@ content) is kept once.
 
 from __future__ import annotations
 
-import codecs
 import heapq
 import json
 import os
@@ -31,7 +30,6 @@ import pickle
 import re
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,11 +40,12 @@ from typing import IO, Any
 
 from heard.errors import ExportFormatError, InputError, OptionError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._json import JsonStream
+from heard.ingest._members import MEDIA_DIRS, Member, iter_members, natural_key, read_head
 from heard.model import Message, Reaction, Source
 
 __all__ = [
     "InstagramReader",
-    "JsonStream",
     "Member",
     "MessengerReader",
     "fix_mojibake",
@@ -78,243 +77,6 @@ def fix_mojibake(text: str) -> str:
     except UnicodeDecodeError:
         return text
 
-
-_WS = re.compile(r"[ \t\r\n]*")
-_DECODER = json.JSONDecoder()
-#: A single JSON value bigger than this is corruption, not a message.
-MAX_VALUE_CHARS = 64 * 1024 * 1024
-
-
-class JsonStream:
-    """Read one JSON document incrementally: objects key by key, arrays item by item.
-
-    Values are decoded with :meth:`json.JSONDecoder.raw_decode` over a sliding buffer, so memory
-    holds one item at a time, whatever the file's size. Line numbers are counted as the buffer
-    advances, for error messages and ``Source.line``.
-
-    Parameters
-    ----------
-    raw : binary file object
-    label : str
-        The name errors give for the file.
-    """
-
-    def __init__(self, raw: IO[bytes], label: str, chunk: int = 1 << 16) -> None:
-        self._raw = raw
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
-        self.label = label
-        self._chunk = chunk
-        self._buf = ""
-        self._pos = 0
-        self._eof = False
-        self._count_pos = 0
-        self._count_line = 1
-
-    # -- buffer
-    def _fill(self, size: int | None = None) -> bool:
-        if self._eof:
-            return False
-        try:
-            data = self._raw.read(size or self._chunk)
-            text = self._decoder.decode(data, final=not data)
-        except UnicodeDecodeError as exc:
-            raise InputError.from_code("E151", path=self.label, line=self.line(),
-                                       detail=exc.reason) from exc
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise InputError.from_code("E160", path=self.label, member=Path(self.label).name,
-                                       detail=str(exc) or type(exc).__name__) from exc
-        if not data:
-            self._eof = True
-        if self._pos:
-            self.line()
-            self._buf = self._buf[self._pos:]
-            self._count_pos -= self._pos
-            self._pos = 0
-        self._buf += text
-        return bool(data)
-
-    def line(self) -> int:
-        """The line number of the current position."""
-        if self._pos > self._count_pos:
-            self._count_line += self._buf.count("\n", self._count_pos, self._pos)
-            self._count_pos = self._pos
-        return self._count_line
-
-    def error(self, detail: str) -> InputError:
-        return InputError.from_code("E150", path=self.label, line=self.line(), detail=detail)
-
-    # -- tokens
-    def peek(self) -> str:
-        """The next non-blank character ('' at the end of the file), without consuming it."""
-        while True:
-            self._pos = _WS.match(self._buf, self._pos).end()  # type: ignore[union-attr]
-            if self._pos < len(self._buf):
-                return self._buf[self._pos]
-            if not self._fill():
-                return ""
-
-    def expect(self, char: str) -> None:
-        got = self.peek()
-        if got != char:
-            found = f"'{got}'" if got else "the end of the file (cut off?)"
-            raise self.error(f"expected '{char}', found {found}")
-        self._pos += 1
-
-    def value(self) -> Any:
-        """Decode the next complete JSON value."""
-        self.peek()
-        while True:
-            try:
-                obj, end = _DECODER.raw_decode(self._buf, self._pos)
-            except json.JSONDecodeError as exc:
-                cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(self._buf) - 16
-                if self._eof or not cut:
-                    self._pos = min(exc.pos, len(self._buf))
-                    raise self.error(exc.msg if not self._eof or not cut
-                                     else f"{exc.msg}; the file ends early") from None
-                if len(self._buf) - self._pos > MAX_VALUE_CHARS:
-                    raise self.error("one value is over 64 MB, which no chat export holds"
-                                     ) from None
-                self._fill(max(self._chunk, len(self._buf) - self._pos))
-                continue
-            if end >= len(self._buf) and not self._eof:
-                # a number or literal may continue in the next chunk
-                self._fill()
-                continue
-            self._pos = end
-            return obj
-
-    def iter_object(self) -> Iterator[str]:
-        """Yield the keys of the object here; the caller consumes each value before resuming."""
-        self.expect("{")
-        if self.peek() == "}":
-            self._pos += 1
-            return
-        while True:
-            if self.peek() != '"':
-                raise self.error("expected a quoted key")
-            key = self.value()
-            self.expect(":")
-            yield key
-            char = self.peek()
-            self._pos += 1
-            if char == ",":
-                continue
-            if char == "}":
-                return
-            self._pos -= 1
-            raise self.error(f"expected ',' or '}}' after the value of '{key}', found "
-                             + (f"'{char}'" if char else "the end of the file (cut off?)"))
-
-    def iter_array(self) -> Iterator[tuple[int, Any]]:
-        """Yield ``(line, item)`` for each item of the array here."""
-        self.expect("[")
-        if self.peek() == "]":
-            self._pos += 1
-            return
-        while True:
-            self.peek()
-            line = self.line()
-            yield line, self.value()
-            char = self.peek()
-            self._pos += 1
-            if char == ",":
-                continue
-            if char == "]":
-                return
-            self._pos -= 1
-            raise self.error("expected ',' or ']' between messages, found "
-                             + (f"'{char}'" if char else "the end of the file (cut off?)"))
-
-    def skip_value(self) -> None:
-        """Consume the value here, streaming through arrays so that a big one costs no memory."""
-        char = self.peek()
-        if char == "[":
-            for _ in self.iter_array():
-                pass
-        elif char == "{":
-            for _ in self.iter_object():
-                self.skip_value()
-        else:
-            self.value()
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """One file of an export: a plain file, a file in a folder, or a member of a zip."""
-
-    label: str
-    name: str
-    open: Callable[[], IO[bytes]]
-
-    @property
-    def parts(self) -> tuple[str, ...]:
-        return tuple(p for p in self.name.split("/") if p)
-
-
-#: Folders of media that never hold message files (pruned from folder walks).
-_MEDIA_DIRS = frozenset({"photos", "videos", "audio", "gifs", "files", "stickers_used", "media",
-                         "cdn", "images"})
-
-
-def _zip_members(zf: zipfile.ZipFile, label: str, want: Callable[[str], bool]) -> list[Member]:
-    out = []
-    for info in zf.infolist():
-        if info.is_dir() or not want(info.filename):
-            continue
-        out.append(Member(f"{label}/{info.filename}", info.filename,
-                          lambda info=info: zf.open(info)))
-    return out
-
-
-def iter_members(source: Input, want: Callable[[str], bool],
-                 *, max_files: int = 200_000) -> list[Member]:
-    """The files of ``source`` whose relative path ``want`` accepts.
-
-    A plain file is its own single member. A folder is walked (media folders skipped), and zip
-    files inside it are opened too, since big downloads come as several zip parts.
-    """
-    if source.is_zip:
-        return _zip_members(source.zip(), source.name, want)
-    if not source.is_dir:
-        name = "/".join(source.path.parts[-2:]) if source.path else "stdin"
-        return [Member(source.name, name, source.open_binary)]
-    assert source.path is not None
-    root = source.path
-    out: list[Member] = []
-    seen = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d.lower() not in _MEDIA_DIRS)
-        for fname in sorted(filenames):
-            seen += 1
-            if seen > max_files:
-                return out
-            full = Path(dirpath) / fname
-            rel = full.relative_to(root).as_posix()
-            if fname.lower().endswith(".zip"):
-                try:
-                    zf = zipfile.ZipFile(full)
-                except (zipfile.BadZipFile, OSError) as exc:
-                    raise ExportFormatError.from_code("E026", path=full, detail=exc) from exc
-                out.extend(_zip_members(zf, str(full), want))
-            elif want(rel):
-                out.append(Member(str(full), rel, lambda full=full: open(full, "rb")))  # noqa: SIM115
-    return out
-
-
-def read_head(member: Member, size: int = 16384) -> bytes:
-    """The first bytes of a member (for sniffing); an unreadable member raises E160."""
-    try:
-        with member.open() as f:
-            return f.read(size)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise InputError.from_code("E160", path=member.label, member=member.name,
-                                   detail=str(exc) or type(exc).__name__) from exc
-
-
-def natural_key(text: str) -> tuple[Any, ...]:
-    """Sort key that orders ``message_2`` before ``message_10``."""
-    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text))
 
 
 def chat_list(labels: list[str], limit: int = 12) -> str:
@@ -496,8 +258,10 @@ def _sniff_json_head(head: bytes) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text.startswith(b"{"):
         return None
-    if b'"participants"' in text and (
-            (b'"timestamp_ms"' in text and b'"sender_name"' in text) or b'"thread_path"' in text):
+    if b'"timestamp_ms"' in text and b'"sender_name"' in text:
+        # one Instagram layout has "messages" alone, without "participants"
+        return "dyi"
+    if b'"participants"' in text and b'"thread_path"' in text:
         return "dyi"
     if b'"senderName"' in text or (b'"threadName"' in text and b'"participants"' in text):
         return "e2ee"
@@ -875,7 +639,7 @@ def _shallow_json(source: Input, limit: int = 400) -> list[Member]:
             continue
         for entry in entries:
             if entry.is_dir():
-                if depth < 2 and entry.name.lower() not in _MEDIA_DIRS:
+                if depth < 2 and entry.name.lower() not in MEDIA_DIRS:
                     stack.append((Path(entry.path), depth + 1))
             elif entry.name.lower().endswith(".json"):
                 full = Path(entry.path)

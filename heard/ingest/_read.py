@@ -37,7 +37,10 @@ class Import:
     """A single-pass stream of messages from one export, plus the report it fills.
 
     Iterate it once. When the stream ends, the participant checks run: a chat with one sender,
-    or a group chat without ``pair``, raises :class:`~heard.errors.InputError`.
+    or a group chat without ``pair``, raises :class:`~heard.errors.InputError`. The group check
+    applies per conversation: an input of many two-person conversations (a study's couples,
+    each with its ``conversation_id``) passes, and a conversation of three or more people in it
+    still needs ``pair``.
     """
 
     def __init__(self, source: Input, reader: Reader, options: ReadOptions) -> None:
@@ -59,6 +62,9 @@ class Import:
         limit = opts.max_chars
         observe = report.observe
         previous = None
+        # each conversation's human senders: the group check applies per conversation, so a
+        # corpus of many couples passes while a group chat inside it still needs --pair
+        people: dict[str, dict[str, None]] = {}
         for message in self.reader.read(self.source, opts, report):
             if len(message.text) > limit:
                 report.skip(message.source.line, f"message of {len(message.text):,} characters "
@@ -79,10 +85,19 @@ class Import:
                     message = _with_flag(message, "out_of_order")
                 previous = message
             observe(message)
+            if message.is_human:
+                key = message.conversation_id
+                couple = message.extra.get("couple_id") if message.extra else None
+                if couple not in (None, ""):  # a study may reuse conversation ids per couple
+                    key = f"{couple} / {key}"
+                who = people.get(key)
+                if who is None:
+                    who = people[key] = {}
+                who[message.sender] = None
             yield message
-        self._check_participants()
+        self._check_participants(people)
 
-    def _check_participants(self) -> None:
+    def _check_participants(self, people: dict[str, dict[str, None]]) -> None:
         report, opts = self.report, self.options
         senders = list(report.senders)
         if report.total == 0 or not senders:
@@ -99,9 +114,15 @@ class Import:
         if len(senders) == 1:
             raise InputError.from_code("E013", path=self.source.name, sender=senders[0])
         if len(senders) > 2 and not opts.pair:
-            shown = ", ".join(senders[:6]) + (" …" if len(senders) > 6 else "")
-            raise InputError.from_code("E014", path=self.source.name, count=len(senders),
-                                       senders=shown)
+            groups = [(cid, list(who)) for cid, who in people.items() if len(who) > 2]
+            if len(people) <= 1 or groups:
+                where = self.source.name
+                if len(people) > 1:
+                    cid, senders = groups[0]
+                    where = f"{where}, conversation {cid}"
+                shown = ", ".join(senders[:6]) + (" …" if len(senders) > 6 else "")
+                raise InputError.from_code("E014", path=where, count=len(senders),
+                                           senders=shown)
         if opts.me and opts.me not in report.senders:
             raise OptionError.from_code(
                 "E030", option="--me",

@@ -25,7 +25,7 @@ from typing import Any
 
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
-from heard.ingest._telegram import JsonStream, open_text
+from heard.ingest._json import JsonStream, open_text
 from heard.ingest._text import check_text, iter_json_lines, iter_lines
 from heard.ingest._time import place_wall_clock
 from heard.model import Message, Reaction, Source

@@ -35,17 +35,12 @@ from xml.parsers import expat
 
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
-from heard.ingest._messenger import (
-    Member,
-    choose,
-    iter_members,
-    natural_key,
-    read_head,
-    refuse_group,
-)
+from heard.ingest._members import Member, iter_members, natural_key, read_head
+from heard.ingest._messenger import choose, refuse_group
 from heard.model import Message, Source
 
-__all__ = ["SmsReader", "normalize_phone", "phone_key", "repair_references"]
+__all__ = ["SmsReader", "normalize_phone", "phone_key", "reaction_from_text",
+           "repair_references"]
 
 _SMS_TYPES = {1: "received", 2: "sent", 3: "draft", 4: "outbox", 5: "failed", 6: "queued"}
 _UNKNOWN_CONTACT = frozenset({"", "(unknown)", "null", "unknown"})
@@ -198,7 +193,8 @@ def _reaction_table() -> tuple[dict[str, str], dict[str, str],
     return data["verbs"], data["removed"], patterns
 
 
-def _reaction(text: str) -> dict[str, str] | None:
+def reaction_from_text(text: str) -> dict[str, str] | None:
+    """The reaction a plain-text tapback ('Loved “see you”') stands for, else None."""
     if len(text) > 2000 or not text[:1].isalpha():
         return None
     verbs, removed, patterns = _reaction_table()
@@ -482,7 +478,7 @@ class SmsReader(Reader):
         if attachments:
             extra["attachments"] = attachments
         if kind == "text":
-            reaction = _reaction(text)
+            reaction = reaction_from_text(text)
             if reaction:
                 kind = "event"
                 extra.update(reaction)

@@ -1,8 +1,8 @@
 """Telegram Desktop JSON export (``result.json``): a single chat, or the whole account.
 
-The file is read as a stream: :class:`JsonStream` walks the outer objects and decodes one
-message at a time with :meth:`json.JSONDecoder.raw_decode`, so memory stays bounded by the
-largest single message, not the file.
+The file is read as a stream: the shared ``JsonStream`` (``_json.py``) walks the outer objects
+and decodes one message at a time, so memory stays bounded by the largest single message, not
+the file.
 
 Choices worth knowing:
 
@@ -15,25 +15,30 @@ Choices worth knowing:
   leaves ``edited`` False.
 * Service messages are ``kind="event"``; a ``phone_call`` keeps the caller as sender, like the
   other chat readers, with its duration and discard reason in ``extra``.
-* A full-account export holds many chats: heard takes its one-to-one chat, or the one whose
-  name ``--pair`` gives, and refuses to guess between several.
+* A full-account export holds many chats: heard takes its one-to-one chat, or the one ``--chat``
+  names (its number in the list heard prints, its name or id) or whose name ``--pair`` gives,
+  and refuses to guess between several. Chats without a ``type`` (trimmed exports) count as
+  one-to-one candidates.
+* The export may be given as ``result.json``, its folder, or a zip of the folder.
 """
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Iterator
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from heard.errors import ExportFormatError, InputError, OptionError
+from heard.errors import ExportFormatError, HeardError, InputError, OptionError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._json import JsonStream, open_text
+from heard.ingest._members import chat_file
 from heard.ingest._text import check_text
 from heard.ingest._time import place_wall_clock
 from heard.model import Message, Reaction, Source
 
-__all__ = ["JsonStream", "TelegramReader"]
+__all__ = ["TelegramReader"]
 
 _MEDIA_KEYS = ("photo", "file", "media_type", "sticker_emoji", "location_information",
                "contact_information", "poll", "place_name", "game_title", "invoice_information")
@@ -41,161 +46,6 @@ _MEDIA_KEYS = ("photo", "file", "media_type", "sticker_emoji", "location_informa
 _CONSUMED = frozenset(("id", "type", "date", "date_unixtime", "from", "from_id", "actor",
                        "actor_id", "text", "text_entities", "reactions", "reply_to_message_id",
                        "edited", "edited_unixtime"))
-_MAX_VALUE = 64 * 1024 * 1024
-
-
-class JsonStream:
-    """An incremental reader of one JSON document, for files too big to load.
-
-    Containers are walked with :meth:`members` and :meth:`elements`; any value can instead be
-    decoded whole with :meth:`value` or skipped with :meth:`skip`. Errors name the line.
-    """
-
-    def __init__(self, f: IO[str], name: str, *, chunk: int = 1 << 16,
-                 error: str = "E110") -> None:
-        self._f = f
-        self._code = error  # numbered template with path, line and detail fields
-        self.name = name
-        self._chunk = chunk
-        self._buf = ""
-        self._pos = 0
-        self._eof = False
-        self._line = 1  # line of self._buf[0]
-        self._decoder = json.JSONDecoder()
-
-    # -- buffer ---------------------------------------------------------------------------
-
-    def _fill(self) -> bool:
-        if self._eof:
-            return False
-        try:
-            data = self._f.read(self._chunk)
-        except UnicodeDecodeError as exc:
-            raise InputError.from_code("E004", path=self.name, line=self.line,
-                                       encoding="utf-8") from exc
-        if not data:
-            self._eof = True
-            return False
-        if self._pos:
-            self._line += self._buf.count("\n", 0, self._pos)
-            self._buf = self._buf[self._pos:]
-            self._pos = 0
-        self._buf += data
-        return True
-
-    @property
-    def line(self) -> int:
-        return self._line + self._buf.count("\n", 0, self._pos)
-
-    def _error(self, detail: str) -> ExportFormatError:
-        return ExportFormatError.from_code(self._code, path=self.name, line=self.line,
-                                           detail=detail)
-
-    def peek(self) -> str:
-        """The next non-blank character ("" at the end)."""
-        while True:
-            buf, pos = self._buf, self._pos
-            n = len(buf)
-            while pos < n and buf[pos] in " \t\r\n":
-                pos += 1
-            self._pos = pos
-            if pos < n:
-                return buf[pos]
-            if not self._fill():
-                return ""
-
-    def expect(self, char: str) -> None:
-        got = self.peek()
-        if got != char:
-            found = repr(got) if got else "end of file"
-            raise self._error(f"expected '{char}', found {found}")
-        self._pos += 1
-
-    # -- values ---------------------------------------------------------------------------
-
-    def value(self) -> Any:
-        """Decode the next value whole."""
-        self.peek()
-        while True:
-            try:
-                obj, end = self._decoder.raw_decode(self._buf, self._pos)
-            except json.JSONDecodeError as exc:
-                incomplete = exc.pos >= len(self._buf) - 8 or exc.msg.startswith("Unterminated")
-                if incomplete and not self._eof:
-                    if len(self._buf) - self._pos > _MAX_VALUE:
-                        raise ExportFormatError.from_code(
-                            "E114", path=self.name, line=self.line,
-                            limit=_MAX_VALUE // (1024 * 1024)) from exc
-                    self._fill()
-                    continue
-                line = self._line + self._buf.count("\n", 0, exc.pos)
-                raise ExportFormatError.from_code(
-                    self._code, path=self.name, line=line,
-                    detail=exc.msg if not self._eof or exc.pos < len(self._buf) - 8
-                    else "the file ends in the middle of a value") from exc
-            # A number cut at the chunk boundary decodes as a shorter number: read on.
-            if end >= len(self._buf) and not self._eof and isinstance(obj, int | float):
-                self._fill()
-                continue
-            self._pos = end
-            return obj
-
-    def skip(self) -> None:
-        """Skip the next value, walking containers so that big ones are never held whole."""
-        c = self.peek()
-        if c == "{":
-            for _ in self.members():
-                self.skip()
-        elif c == "[":
-            for _ in self.elements():
-                self.skip()
-        else:
-            self.value()
-
-    def members(self) -> Iterator[str]:
-        """Walk an object: yields each key; the caller must consume (or skip) its value."""
-        self.expect("{")
-        if self.peek() == "}":
-            self._pos += 1
-            return
-        while True:
-            key = self.value()
-            if not isinstance(key, str):
-                raise self._error("expected an object key")
-            self.expect(":")
-            yield key
-            c = self.peek()
-            self._pos += 1
-            if c == "}":
-                return
-            if c != ",":
-                raise self._error(f"expected ',' or '}}', found {c!r}" if c
-                                  else "the file ends inside an object")
-
-    def elements(self) -> Iterator[None]:
-        """Walk an array: yields once per element; the caller must consume (or skip) it."""
-        self.expect("[")
-        if self.peek() == "]":
-            self._pos += 1
-            return
-        while True:
-            yield None
-            c = self.peek()
-            self._pos += 1
-            if c == "]":
-                return
-            if c != ",":
-                raise self._error(f"expected ',' or ']', found {c!r}" if c
-                                  else "the file ends inside a list")
-
-    def end(self) -> None:
-        if self.peek():
-            raise self._error("unexpected data after the end of the JSON document")
-
-
-def open_text(source: Input, encoding: str = "utf-8") -> IO[str]:
-    enc = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
-    return io.TextIOWrapper(source.open_binary(), encoding=enc, newline="")
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,15 +67,18 @@ def _text_of(value: Any) -> str:
     return str(value)
 
 
+def _pick_result(names: Sequence[str]) -> str | None:
+    """``result.json`` (at the top, or in the one folder a zip of the export holds)."""
+    found = sorted((n for n in names if n.rsplit("/", 1)[-1] == "result.json"
+                    and "__MACOSX" not in n), key=lambda n: n.count("/"))
+    return found[0] if found else None
+
+
 def _result_json(source: Input) -> Input:
-    if source.is_dir:
-        assert source.path is not None
-        for name in ("result.json",):
-            if (source.path / name).is_file():
-                return Input(source.path / name, name=str(source.path / name))
-        raise ExportFormatError.from_code("E111", path=source.name,
-                                          detail="the folder has no result.json")
-    return source
+    if not source.is_dir and not source.is_zip:
+        return source
+    return chat_file(source, _pick_result, missing=lambda listing: ExportFormatError.from_code(
+        "E111", path=source.name, detail=f"it has no result.json ({listing})"))[0]
 
 
 @register
@@ -235,12 +88,11 @@ class TelegramReader(Reader):
     description = "Telegram Desktop JSON export (result.json; one chat or the whole account)"
 
     def sniff(self, source: Input) -> float:
-        if source.is_dir:
-            if source.path is not None and (source.path / "result.json").is_file():
-                return self.sniff(Input(source.path / "result.json", name="result.json"))
-            return 0.0
-        if source.is_zip:
-            return 0.0
+        if source.is_dir or source.is_zip:
+            try:
+                return self.sniff(_result_json(source))
+            except (HeardError, OSError, zipfile.BadZipFile, zlib.error, EOFError):
+                return 0.0
         head = source.head.lstrip(b"\xef\xbb\xbf \t\r\n")
         if not head.startswith(b"{"):
             return 0.0
@@ -266,7 +118,7 @@ class TelegramReader(Reader):
 
     def _stream(self, source: Input, options: ReadOptions) -> tuple[IO[str], JsonStream]:
         f = open_text(source, options.encoding)
-        return f, JsonStream(f, source.name)
+        return f, JsonStream(f, source.name, error="E110")
 
     def _shape(self, source: Input, options: ReadOptions) -> str:
         f, js = self._stream(source, options)
@@ -301,8 +153,16 @@ class TelegramReader(Reader):
     def _read_account(self, source: Input, options: ReadOptions,
                       report: ImportReport) -> Iterator[Message]:
         chats, me = self._catalog(source, options)
-        personal = [c for c in chats if c.get("type") == "personal_chat"]
-        if options.pair:
+        # one-to-one chats; an export whose chats carry no type at all (older or trimmed
+        # exports) offers every chat
+        personal = [c for c in chats if c.get("type") in ("personal_chat", None)]
+        if options.chat:
+            wanted = _pick_chat(personal, options.chat)
+            if not wanted:
+                raise OptionError.from_code(
+                    "E113", path=source.name, names=options.chat,
+                    chats=_chat_list(personal) or "none")
+        elif options.pair:
             wanted = [c for c in personal if c.get("name") in options.pair]
             if not wanted:
                 raise OptionError.from_code(
@@ -314,9 +174,8 @@ class TelegramReader(Reader):
             raise ExportFormatError.from_code(
                 "E111", path=source.name, detail="the account export holds no one-to-one chat")
         else:
-            names = ", ".join(str(c.get("name")) for c in personal[:6])
             raise InputError.from_code("E112", path=source.name, count=len(personal),
-                                       names=names + (" …" if len(personal) > 6 else ""))
+                                       names=_chat_list(personal))
         chosen = {(c["section"], c["index"]) for c in wanted}
         report.details["chats_in_export"] = len(chats)
         report.details["chats_left_out"] = len(chats) - len(chosen)
@@ -505,3 +364,17 @@ class TelegramReader(Reader):
             if isinstance(count, int) and count > len(recent):
                 out.extend(Reaction(emoji=emoji) for _ in range(count - len(recent)))
         return tuple(out)
+
+
+def _chat_list(chats: list[dict[str, Any]], shown: int = 8) -> str:
+    """``1. Name, 2. Name …``: the numbers ``--chat`` takes."""
+    listed = ", ".join(f"{i}. {c.get('name') or c.get('id') or '?'}"
+                       for i, c in enumerate(chats[:shown], 1))
+    return listed + (" …" if len(chats) > shown else "")
+
+
+def _pick_chat(chats: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
+    """The chat ``--chat`` names: its number in the list, its name, or its id."""
+    if wanted.isdigit() and 1 <= int(wanted) <= len(chats):
+        return [chats[int(wanted) - 1]]
+    return [c for c in chats if wanted in (str(c.get("name")), str(c.get("id")))]

@@ -8,9 +8,9 @@ works in two steps over the text, which it reads in blocks of whole lines:
    distinct dates, from which the day/month order is inferred (:func:`infer_date_order`);
 2. the parse proper, which yields one :class:`~heard.model.Message` per header.
 
-A file with more than :data:`SETTLE_HEADERS` header lines (far above WhatsApp's export cap) is
-scanned only that far when those lines settle both questions (one header shape, and a day or
-month over 12 that proves the order): the rest is only decoded (so that a bad byte is still
+A file with more than :data:`SETTLE_HEADERS` header lines (most real exports) is scanned only
+that far when those lines settle both questions (one header shape, and a day or month over 12
+that proves the order): the rest is only decoded (so that a bad byte is still
 refused before any message is returned), and the parse counts the whole file's headers and
 dates on its way, reports them, and warns if the whole file would have been read otherwise.
 
@@ -30,13 +30,19 @@ Choices worth knowing (they are also in the import report):
   wrote. Everything else in a body is kept verbatim; only line endings are normalized.
 * Times are the exporting phone's wall clock: they are placed in ``--tz`` and recorded as
   ``time_basis="wall_clock"``.
+* When nothing in the file decides the day/month order, the likelier one is used (a 24-hour
+  clock or dots: day first; "AM/PM" with slashes: month first) and a warning names
+  ``--date-order`` for the other: a person gets their chat, with a way to correct it.
+* One export may mix header styles (iOS writes ``2020-03-01``, ``2020.04.01`` and
+  ``01/07/2025`` in one file; AM/PM is spelt ``p.m.``, ``p. m.`` or ``PM``): those shapes are
+  one family, and a four-digit first field is always the year.
+* A line without ``Name:`` is WhatsApp's own (a notice), on iOS as on Android; so is an iOS
+  notice filed under the name it is about (``Ana: Ana left``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import re
 import zipfile
 import zlib
@@ -46,15 +52,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from itertools import pairwise
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from heard.errors import DataFileError, ExportFormatError, HeardError, OptionError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._dayorder import DateOrder, infer_date_order, ordered_date
+from heard.ingest._members import MemberInput, chat_file
 from heard.ingest._text import check_text, iter_blocks, normalize_spaces, strip_marks
 from heard.ingest._time import place_wall_clock
-from heard.model import Message, Source
+from heard.model import Message, trusted_message, trusted_source
 
 __all__ = ["DateOrder", "WhatsAppReader", "infer_date_order", "parse_header"]
 
@@ -101,6 +108,7 @@ class _Patterns:
     file_attached: re.Pattern[str]
     edited: re.Pattern[str]
     edited_ends: tuple[str, ...]
+    endings: tuple[str, ...]
     poll: tuple[str, ...]
     location: tuple[str, ...]
     pm: frozenset[str]
@@ -121,7 +129,9 @@ def _patterns() -> _Patterns:
         rf"(?:{_SPACE}?(?P<ampm>{ampm}))?[{_MARKS}]*"
         rf"(?(br)\]{_SPACE}?|(?P<term>{_SPACE}[-–]{_SPACE}|:{_SPACE}|{_SPACE}))"
     )
-    author = re.compile(rf"(?P<author>[^:\n]{{1,100}}?):(?:{_SPACE}|$)")
+    # "Name:." happens when the body is punctuation only; a letter, digit or "/" after the colon
+    # is a clock or a link, not a name.
+    author = re.compile(rf"(?P<author>[^:\n]{{1,100}}?):(?:{_SPACE}|$|(?=[^\w/]))")
 
     def compiled(key: str, *, strict: bool | None = None) -> re.Pattern[str]:
         # One alternation per table: a single match call per message instead of dozens.
@@ -147,6 +157,7 @@ def _patterns() -> _Patterns:
         # A body the edit marker can end ends with a marker's last character or a format mark:
         # a cheap test that spares most bodies the search.
         edited_ends=tuple(sorted({w[-1] for w in d["edited_markers"]} | set(_MARK_CHARS))),
+        endings=tuple(e["ends"] for e in d.get("system_endings", ())),
         poll=tuple(d["poll"]),
         location=tuple(d["location"]),
         pm=frozenset(normalize_spaces(w).replace(" ", "") for w in d["pm"]),
@@ -220,170 +231,7 @@ def _shape(br: str | None, sep: str, seconds: bool, ampm: str | None, tsep: str,
 
 
 # --------------------------------------------------------------------------------------------
-# day/month order
-
-
-@dataclass(slots=True)
-class DateOrder:
-    """The inferred order of a file's date fields, how sure heard is, and why."""
-
-    order: str
-    confidence: float
-    votes: dict[str, Any] = field(default_factory=dict)
-    decisive: bool = False
-
-
-def _valid(y: int, m: int, d: int) -> bool:
-    if not (1 <= m <= 12 and 1 <= d <= 31):
-        return False
-    try:
-        datetime(y, m, d)
-    except ValueError:
-        return False
-    return True
-
-
-def _year(raw: str) -> int:
-    y = int(raw)
-    return y + 2000 if len(raw) <= 2 else y
-
-
-def ordered_date(key: tuple[str, str, str], order: str) -> tuple[int, int, int] | None:
-    """(year, month, day) of a raw date under ``order``; None when that date cannot exist."""
-    a, b, c = key
-    if order == "YMD":
-        y, m, d = _year(a), int(b), int(c)
-    elif order == "DMY":
-        y, m, d = _year(c), int(b), int(a)
-    else:
-        y, m, d = _year(c), int(a), int(b)
-    return (y, m, d) if _valid(y, m, d) else None
-
-
-def infer_date_order(
-    dates: Sequence[tuple[str, str, str]], *, signature: tuple[Any, ...] = ()
-) -> DateOrder:
-    """Infer day/month order from a file's distinct dates, in file order.
-
-    Voters: a field over 12 (decisive); dates that would go backwards in time (a chat export is
-    chronological); which field changes more often (the day does); and locale hints from the
-    header shape (dots and words such as ``à``/``klo`` are day-first, AM/PM with slashes leans
-    month-first). The result's ``confidence`` is in [0.5, 1].
-    """
-    if not dates:
-        return DateOrder("DMY", 0.5, {"dates": 0})
-    if all(len(a) == 4 for a, _, _ in dates):
-        return DateOrder("YMD", 1.0, {"four_digit_year_first": True}, decisive=True)
-    big1 = sum(1 for a, _, _ in dates if 12 < int(a) <= 31)
-    big2 = sum(1 for _, b, _ in dates if 12 < int(b) <= 31)
-    votes: dict[str, Any] = {"dates": len(dates), "day_first_over_12": big1,
-                             "day_second_over_12": big2}
-    if big1 or big2:
-        order = "DMY" if big1 >= big2 else "MDY"
-        minority, total = min(big1, big2), big1 + big2
-        return DateOrder(order, round(1.0 - minority / total, 3), votes, decisive=True)
-
-    logodds = 0.0
-    decreasing = {}
-    for order in ("DMY", "MDY"):
-        prev = None
-        n = 0
-        for key in dates:
-            cur = ordered_date(key, order)
-            if cur is None:
-                continue
-            if prev is not None and cur < prev:
-                n += 1
-            prev = cur
-        decreasing[order] = n
-    votes["backwards_if_DMY"] = decreasing["DMY"]
-    votes["backwards_if_MDY"] = decreasing["MDY"]
-    logodds += max(-6.0, min(6.0, 1.5 * (decreasing["MDY"] - decreasing["DMY"])))
-
-    changes1 = sum(1 for p, q in pairwise(dates) if p[0] != q[0])
-    changes2 = sum(1 for p, q in pairwise(dates) if p[1] != q[1])
-    votes["changes_first"] = changes1
-    votes["changes_second"] = changes2
-    logodds += max(-3.0, min(3.0, 0.5 * (changes1 - changes2)))
-
-    hint = 0.0
-    if signature:
-        _, sep, _, ampm_style, _, word = signature[:6]
-        comma = signature[6] if len(signature) > 6 else True
-        if sep == "." or word:
-            hint += 3.0
-        elif sep == "-":
-            hint += 1.0
-        elif ampm_style == "A" and sep == "/":
-            hint -= 1.0  # en-US writes AM/PM with month first
-        elif ampm_style in ("a", "."):
-            hint += 1.0  # en-GB/IN/AU "pm" and Spanish "p. m." put the day first
-        elif sep == "/" and not comma:
-            hint += 1.0
-    votes["locale_hint"] = hint
-    logodds += hint
-    p = 1.0 / (1.0 + math.exp(-logodds))
-    order = "DMY" if p >= 0.5 else "MDY"
-    return DateOrder(order, round(max(p, 1.0 - p), 3), votes)
-
-
-# --------------------------------------------------------------------------------------------
 # sources: a plain file, a zip member, a file inside a folder
-
-
-class _MemberInput(Input):
-    """A text file inside a zip archive, read as a stream (never extracted)."""
-
-    def __init__(self, archive: Input, member: str) -> None:
-        super().__init__(None, name=f"{archive.name}:{member}")
-        self.archive = archive
-        self.member = member
-
-    @property
-    def stem(self) -> str:
-        return self.archive.stem
-
-    def open_binary(self) -> IO[bytes]:
-        zf = self.archive.zip()
-        try:
-            return _MemberStream(zf, zf.open(self.member), self.archive.name, self.member)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-            zf.close()
-            raise ExportFormatError.from_code("E026", path=self.archive.name,
-                                              detail=exc) from exc
-
-
-class _MemberStream:
-    """A zip member's byte stream that closes its archive too."""
-
-    def __init__(self, zf: zipfile.ZipFile, raw: IO[bytes], archive: str, member: str) -> None:
-        self._zf, self._raw = zf, raw
-        self._archive, self._member = archive, member
-        self._started = False
-
-    def read(self, size: int = -1) -> bytes:
-        if self._started:
-            # Later reads come from the block reader, whose guard names the line.
-            return self._raw.read(size)
-        self._started = True
-        try:
-            return self._raw.read(size)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise ExportFormatError.from_code("E103", path=self._archive, member=self._member,
-                                              line=1, detail=exc) from exc
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._raw)
-
-    def __enter__(self) -> _MemberStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._raw.close()
-        self._zf.close()
 
 
 _CHAT_TXT = re.compile(r"(?:^|/)(?:_chat\.txt|WhatsApp[^/]*\.txt|[^/]*WhatsApp[^/]*\.txt)$",
@@ -404,30 +252,8 @@ def _pick_member(names: Sequence[str]) -> str | None:
 
 def _chat_source(source: Input) -> tuple[Input, dict[str, Any]]:
     """The text file that holds the chat, plus facts about its container."""
-    info: dict[str, Any] = {}
-    if source.is_dir:
-        assert source.path is not None
-        candidates = sorted(p for p in source.path.iterdir() if p.suffix.lower() == ".txt")
-        picked = _pick_member([p.name for p in candidates])
-        if picked is None:
-            raise ExportFormatError.from_code(
-                "E102", path=source.name,
-                members=", ".join(p.name for p in candidates[:6]) or "no .txt files")
-        info["container"] = "folder"
-        info["media_files"] = sum(1 for p in source.path.iterdir()
-                                  if p.is_file() and p.suffix.lower() != ".txt")
-        return Input(source.path / picked, name=str(source.path / picked)), info
-    if source.is_zip:
-        with source.zip() as zf:
-            names = zf.namelist()
-        picked = _pick_member(names)
-        if picked is None:
-            raise ExportFormatError.from_code(
-                "E102", path=source.name, members=", ".join(names[:6]) or "an empty archive")
-        info["container"] = "zip"
-        info["media_files"] = sum(1 for n in names if n != picked and not n.endswith("/"))
-        return _MemberInput(source, picked), info
-    return source, info
+    return chat_file(source, _pick_member, missing=lambda listing: ExportFormatError.from_code(
+        "E102", path=source.name, members=listing))
 
 
 def chat_partner_from_name(name: str) -> str | None:
@@ -473,7 +299,7 @@ def classify(body: str, *, authorless: bool) -> tuple[str, str | None]:
             return "event", "call"
         if p.system_strict.match(clean):
             return "event", "system"
-    if authorless and p.system_loose.match(clean):
+    if (authorless and p.system_loose.match(clean)) or clean.endswith(p.endings):
         return "event", "system"
     if whole in p.media:
         return "attachment", "media_omitted"
@@ -519,7 +345,7 @@ def _read_guard(source: Input, blocks: Iterator[tuple[int, str]]) -> Iterator[tu
     except HeardError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        if isinstance(source, _MemberInput):
+        if isinstance(source, MemberInput):
             raise ExportFormatError.from_code(
                 "E103", path=source.archive.name, member=source.member, line=nxt,
                 detail=exc) from exc
@@ -528,9 +354,11 @@ def _read_guard(source: Input, blocks: Iterator[tuple[int, str]]) -> Iterator[tu
 
 _COMMA = re.compile(r"\d,")
 #: Files with more header lines than this are read once when these settle the date order and
-#: the header shape (see ``WhatsAppReader._scan``). Above WhatsApp's export cap, so a real
-#: export is always decided on all of its lines.
-SETTLE_HEADERS = 50_000
+#: the header shape (see ``WhatsAppReader._scan``): enough lines to meet a day over 12 and the
+#: header shapes of an export; the rest is checked as it is parsed, with a warning where the
+#: whole file would have been read otherwise. Most real exports (up to 40,000 messages) are
+#: then read in one pass instead of two.
+SETTLE_HEADERS = 5_000
 
 
 @dataclass(slots=True)
@@ -585,8 +413,9 @@ class WhatsAppReader(Reader):
         top, count = Counter(h.signature for h in headers).most_common(1)[0]
         term, sep, seconds, ampm_style, _tsep, word = top
         if term == "]" and not seconds:
-            # iOS always writes seconds; "[date time] Name:" without them is a transcript.
-            return 0.35 if named else 0.0
+            # iOS always writes seconds; "[date time] Name:" without them is more likely a
+            # transcript, but when no other reader claims it, it is read as WhatsApp.
+            return 0.35
         generic = (sep == "-" and not word and not ampm_style and headers[0].d1.isdigit()
                    and len(headers[0].d1) == 4 and term != "]")
         first_is_header = parse_header(lines[0]) is not None
@@ -605,7 +434,7 @@ class WhatsAppReader(Reader):
         chat, info = _chat_source(source)
         check_text(chat)
         report.details.update(info)
-        inner = chat.member if isinstance(chat, _MemberInput) else chat.name
+        inner = chat.member if isinstance(chat, MemberInput) else chat.name
         partner = chat_partner_from_name(inner) or chat_partner_from_name(source.name)
         if partner:
             report.details["chat_with"] = partner
@@ -624,7 +453,8 @@ class WhatsAppReader(Reader):
         variant = "ios" if scan.ios * 2 >= scan.headers else "android"
         report.details["whatsapp_variant"] = variant
         report.details["header_lines"] = scan.headers
-        self._warn_cap(scan.headers, info, report)
+        if settled:
+            self._warn_cap(scan.headers, info, report)
         if options.tz is None:
             report.warn("WhatsApp records the phone's local clock time without a zone; times "
                         "were placed in UTC. Pass --tz (for example Europe/Berlin) to place them "
@@ -634,7 +464,8 @@ class WhatsAppReader(Reader):
             report.details["settled_on_header_lines"] = scan.headers
         yield from self._parse(chat, options, report, order, accepted, source, tally)
         if tally is not None:
-            self._check_settled(scan, tally, order, accepted, options, report)
+            headers = self._check_settled(scan, tally, order, accepted, options, report)
+            self._warn_cap(headers, info, report)
 
     def _scan(self, chat: Input, options: ReadOptions) -> tuple[_Scan, bool]:
         """Header statistics, and whether they cover the whole file.
@@ -710,9 +541,10 @@ class WhatsAppReader(Reader):
 
     def _check_settled(self, scan: _Scan, tally: _Tally, order: str,
                        accepted: set[tuple[Any, ...]], options: ReadOptions,
-                       report: ImportReport) -> None:
+                       report: ImportReport) -> int:
         """After a read decided on the first header lines: the whole file's figures, and a
-        warning where the whole file would have been read otherwise."""
+        warning where the whole file would have been read otherwise. Returns the header
+        count."""
         full = _Scan(dates=tally.dates)
         self._fold(full, {(k[0], k[1], k[2] is not None, *k[3:], True): n
                           for k, n in tally.shapes.items()})
@@ -742,13 +574,20 @@ class WhatsAppReader(Reader):
             report.warn(f"the shape of this file's message lines was {settled}, but later "
                         "lines of another shape start many messages; they were kept as text "
                         "of the message before them and listed as suspicious")
+        return full.headers
 
     @staticmethod
     def _accepted_signatures(scan: _Scan) -> set[tuple[Any, ...]]:
         """Header shapes that really start messages; a lone odd one is pasted text."""
-        top = scan.signatures.most_common(1)[0][1]
-        return {sig for sig, n in scan.signatures.items()
-                if n == top or n >= max(2, 0.1 * scan.headers)}
+        # One export can mix AM/PM spellings ("p.m.", "p. m.", "PM"): shapes that differ only
+        # in that spelling count as one.
+        family: Counter[tuple[Any, ...]] = Counter()
+        for sig, n in scan.signatures.items():
+            family[_family(sig)] += n
+        top = family.most_common(1)[0][1]
+        return {sig for sig in scan.signatures
+                if family[_family(sig)] == top
+                or family[_family(sig)] >= max(2, 0.1 * scan.headers)}
 
     @staticmethod
     def _date_order(chat: Input, scan: _Scan, signature: tuple[Any, ...],
@@ -767,16 +606,14 @@ class WhatsAppReader(Reader):
         report.details["date_order_confidence"] = inferred.confidence
         report.details["date_order_votes"] = inferred.votes
         report.details["date_order_source"] = "inferred"
-        example = "/".join(scan.dates[0]) if scan.dates else "?"
-        if inferred.confidence < 0.6:
-            detail = (f"{len(scan.dates)} distinct date(s), none with a day over 12, and no "
-                      "other clue decides")
-            raise ExportFormatError.from_code("E100", path=chat.name, example=example,
-                                              detail=detail)
         if inferred.confidence < 0.9:
-            report.warn(f"the day/month order is uncertain: dates were read as {inferred.order} "
-                        f"(confidence {inferred.confidence:.2f}); if that is wrong, import again "
-                        f"with --date-order {'MDY' if inferred.order == 'DMY' else 'DMY'}")
+            # Undecided files still import: the likelier order is used, and the person is told
+            # how to choose the other one.
+            other = "MDY" if inferred.order == "DMY" else "DMY"
+            example = "/".join(scan.dates[0]) if scan.dates else "?"
+            report.warn(f"the day/month order is uncertain: dates such as {example} were read as "
+                        f"{inferred.order} (confidence {inferred.confidence:.2f}); if that is "
+                        f"wrong, import again with --date-order {other}")
         return inferred.order
 
     @staticmethod
@@ -842,7 +679,8 @@ class WhatsAppReader(Reader):
                     hour = int(h)
                     pm = shape[1]
                     if pm is not None:
-                        hour = (hour % 12) + (12 if pm else 0) if hour <= 12 else 99
+                        # "13:19 PM" and "00:08 a. m.": a 24-hour time beside the token
+                        hour = (hour % 12) + (12 if pm else 0) if 0 < hour <= 12 else hour
                     minute = int(mi)
                     second = int(sec) if sec else 0
                     why = None
@@ -887,6 +725,15 @@ class WhatsAppReader(Reader):
             tally.dates.extend(dates)
 
 
+def _family(signature: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A header shape without its AM/PM spelling (12-hour clocks all alike); for iOS's
+    bracketed headers only the brackets and seconds, since one iOS export can mix date styles
+    (``2020-03-01``, ``2020.04.01``, ``01/07/2025``) and 12/24-hour clocks."""
+    if signature[0] == "]":
+        return ("]", signature[2])
+    return (*signature[:3], bool(signature[3]), *signature[4:])
+
+
 def _clean_author(raw: str) -> str:
     if raw.isascii():
         return raw.strip()
@@ -926,7 +773,11 @@ class _Emitter:
                 raw = m.group(1)
                 sender = self.names.get(raw) or self._name(raw)
                 body = rest[m.end():]
-            authorless = _lead_marked(body)
+            # no "Name:" at all: WhatsApp wrote the line (group notices on iOS); and iOS puts a
+            # notice about someone under their own name ("Ana: Ana left")
+            authorless = (m is None or _lead_marked(body)
+                          or (body.startswith(sender) and bool(sender)
+                              and pat.system_loose.match(body) is not None))
         else:
             authorless = True
             if m:
@@ -956,8 +807,8 @@ class _Emitter:
                                      body)
         if sender and len(sender) > 60 and kind != "event":
             self.report.flag(line, "unusually long sender name; is this a system notice?", rest)
-        return _new_message(self.cid, f"{self.cid}-{line}", sender, stamp, body, kind, edited,
-                            _new_source("whatsapp", self.path, line, self.basis, self.tz), extra)
+        return trusted_message(self.cid, f"{self.cid}-{line}", sender, stamp, body, kind, edited,
+                            trusted_source("whatsapp", self.path, line, self.basis, self.tz), extra)
 
     def _name(self, raw: str) -> str:
         name = _clean_author(raw)
@@ -973,66 +824,6 @@ class _Emitter:
         return person
 
 
-def _fast_constructors() -> tuple[Any, Any]:
-    """Build :class:`Message` and :class:`Source` by setting their slots directly.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; at a
-    million messages that is a third of the import. Setting the slots gives the same objects
-    (a test checks them against the constructors) at half the cost. Used only while the classes
-    have exactly the fields below and no ``__post_init__``; otherwise the constructors.
-    """
-    m_fields = ("conversation_id", "message_id", "sender", "timestamp", "text", "kind",
-                "reply_to", "reactions", "edited", "source", "extra", "annotations")
-    s_fields = ("format", "path", "line", "time_basis", "tz", "flags")
-    if (tuple(f.name for f in dataclasses.fields(Message)) != m_fields
-            or tuple(f.name for f in dataclasses.fields(Source)) != s_fields
-            or hasattr(Message, "__post_init__") or hasattr(Source, "__post_init__")
-            or getattr(Message, "__slots__", None) != m_fields
-            or getattr(Source, "__slots__", None) != s_fields):
-        def message(cid: str, mid: str, sender: str, stamp: datetime, text: str, kind: str,
-                    edited: bool, source: Source, extra: dict[str, Any]) -> Message:
-            return Message(cid, mid, sender, stamp, text, kind, None, (), edited, source, extra)
-
-        def source(fmt: str, path: str, line: int, basis: str, tz: str) -> Source:
-            return Source(fmt, path, line, basis, tz)
-
-        return message, source
-    new = object.__new__
-    mc, mi, ms, mt, mx, mk, mr, mre, me, mso, mex, man = (
-        getattr(Message, n).__set__ for n in m_fields)
-    sf, sp, sl, sb, stz, sfl = (getattr(Source, n).__set__ for n in s_fields)
-
-    def fast_message(cid: str, mid: str, sender: str, stamp: datetime, text: str, kind: str,
-                     edited: bool, source: Source, extra: dict[str, Any]) -> Message:
-        m = new(Message)
-        mc(m, cid)
-        mi(m, mid)
-        ms(m, sender)
-        mt(m, stamp)
-        mx(m, text)
-        mk(m, kind)
-        mr(m, None)
-        mre(m, ())
-        me(m, edited)
-        mso(m, source)
-        mex(m, extra)
-        man(m, {})
-        return m
-
-    def fast_source(fmt: str, path: str, line: int, basis: str, tz: str) -> Source:
-        s = new(Source)
-        sf(s, fmt)
-        sp(s, path)
-        sl(s, line)
-        sb(s, basis)
-        stz(s, tz)
-        sfl(s, ())
-        return s
-
-    return fast_message, fast_source
-
-
-_new_message, _new_source = _fast_constructors()
 
 
 def _matches_table(body: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from heard.model._message import Message
 
@@ -93,9 +94,21 @@ class Corpus:
                 seen.setdefault(s, None)
         return list(seen)
 
-    def to_frame(self, selector: Selector = _all):  # pragma: no cover - needs pandas
-        """A pandas DataFrame of the selected messages, one row each (needs pandas)."""
-        import pandas as pd
+    def to_frame(self, selector: Selector = _all) -> Any:
+        """A pandas DataFrame of the selected messages, one row each (needs pandas).
+
+        Raises
+        ------
+        OptionError
+            E070 when pandas is not installed (it is not one of heard's dependencies).
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            from heard.errors import OptionError
+
+            raise OptionError.from_code("E070", what="Corpus.to_frame()",
+                                        package="pandas") from exc
 
         return pd.DataFrame(
             {

@@ -6,6 +6,7 @@ attacked, ignored), repairs that landed, chasing into silence, loop instances
 :func:`scan_safety` is the safety gate that runs before any of it is shown.
 """
 
+from heard.patterns._data import safety_data
 from heard.patterns._episodes import split_episodes
 from heard.patterns._find import find_patterns
 from heard.patterns._results import (
@@ -27,7 +28,7 @@ from heard.patterns._results import (
     SafetyFinding,
     SafetyResult,
 )
-from heard.patterns._safety import scan_safety
+from heard.patterns._safety import categorize, guidance, phrases, scan_safety
 
 __all__ = [
     "LOOP_STEPS",
@@ -47,7 +48,11 @@ __all__ = [
     "Resource",
     "SafetyFinding",
     "SafetyResult",
+    "categorize",
     "find_patterns",
+    "guidance",
+    "phrases",
+    "safety_data",
     "scan_safety",
     "split_episodes",
 ]

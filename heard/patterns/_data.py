@@ -11,9 +11,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from heard.coding import codebook
 from heard.errors import DataFileError, OptionError
-from heard.model import Message
+from heard.model import Message, codebook
 from heard.patterns._results import PatternSettings
 
 __all__ = [

@@ -10,7 +10,7 @@ that do). From then on (the rest of the reply turn included), inside the episode
   it speaks of the pursuer's distance is read with the lexicon in ``data/distance.json``.
 
 The loop breaks, and the instance closes, when the partner answers with ``hold`` and no defense
-("held"), when the partner answers a repair attempt of the pursuer without defending ("repair
+("held"), when the partner answers a repair attempt of the pursuer with hold or a repair ("repair
 landed", the same rule as :class:`RepairOutcome`), when the partner makes a repair attempt
 without defending ("repaired"), or when the episode ends ("ended").
 
@@ -24,11 +24,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from heard.model import codebook
 from heard.patterns._data import MessageView, distance_lexicon
 from heard.patterns._episodes import Frame
 from heard.patterns._results import LOOP_STEPS, LoopInstance, ReachOutcome, RepairOutcome
 
 __all__ = ["find_loops"]
+
+
+#: Which families or codes make each step, from the codebook ("defend|attack": either).
+_MEMBERS: dict[str, tuple[str, ...]] = {s.name: s.members for s in codebook().loop}
+
+
+def _takes(v: MessageView, step: str) -> bool:
+    """Whether message ``v`` carries a family or code that makes ``step`` of the loop."""
+    return any(v.has_family(m) or m in v.codes for m in _MEMBERS[step])
 
 _STARTS = frozenset({"defended", "attacked"})
 
@@ -120,16 +130,16 @@ def find_loops(
             if i < op.resume_at:
                 continue
             if v.sender == pursuer:
-                if not op.hardened and v.has_family("overfunction"):
+                if not op.hardened and _takes(v, "overfunction"):
                     op.add("overfunction", v)
-                if v.has_family("harden"):
+                if _takes(v, "harden"):
                     op.add("harden", v)
                 continue
             if v.sender != op.partner:
                 continue
-            defends = v.has_family("defend") or v.has_family("attack")
+            defends = _takes(v, "defend")
             repair = landed_by_reply.get(v.id)
-            if op.hardened and "counter_blame" in v.codes:
+            if op.hardened and _takes(v, "counter_blame"):
                 op.add("counter_blame", v)
                 done.append((op.reach.index, _close(frame, op, "counter_blame", v,
                                                     _distance_terms(v))))
@@ -154,7 +164,7 @@ def find_loops(
             continue
         partner = outcome.partner or ""
         response = [frame.views[index_of[rid]] for rid in outcome.response_ids]
-        defending = [rv for rv in response if rv.has_family("defend") or rv.has_family("attack")]
+        defending = [rv for rv in response if _takes(rv, "defend")]
         # The rest of the reply turn still counts: "that's not what happened... but I can see
         # why that hurt" takes the feeling in after all, and closes the loop as held.
         op = _Open(v.sender, partner, v, resume_at=defending[0].index + 1,

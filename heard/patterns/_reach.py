@@ -139,7 +139,7 @@ def reach_outcomes(frame: Frame, window_s: float) -> list[ReachOutcome]:
 
 
 def repair_outcomes(frame: Frame, window_s: float) -> list[RepairOutcome]:
-    """Every repair attempt of the episode: landed (hold, repair, plain reply) or ignored."""
+    """Every repair attempt of the episode: landed (met with hold or repair), ignored, unclear."""
     out: list[RepairOutcome] = []
     for a in find_answers(frame, lambda v: "repair_attempt" in v.codes, window_s):
         defense, attack = a.codes("defend"), a.codes("attack")
@@ -154,7 +154,9 @@ def repair_outcomes(frame: Frame, window_s: float) -> list[RepairOutcome]:
         elif "repair_attempt" in a.codes():
             outcome, how = "landed", "repaired"
         else:
-            outcome, how = "landed", "engaged"
+            # An answer that neither holds, repairs nor refuses is not evidence of success: the
+            # coder may have missed what it did ("then stop making everything a drama").
+            outcome, how = "unclear", "other" if a.codes() else "uncoded"
         v = a.view
         out.append(RepairOutcome(
             message_id=v.id,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from heard.model import Evidence, Message
+from heard.model import Evidence, Message, codebook
 
 __all__ = [
     "LOOP_STEPS",
@@ -49,8 +49,8 @@ __all__ = [
     "SafetyResult",
 ]
 
-#: The five steps of the loop, in order.
-LOOP_STEPS: tuple[str, ...] = ("reach", "defend", "overfunction", "harden", "counter_blame")
+#: The five steps of the loop, in order, as the codebook defines them.
+LOOP_STEPS: tuple[str, ...] = codebook().loop_steps
 #: What can meet a reach.
 REACH_OUTCOMES: tuple[str, ...] = ("heard", "defended", "attacked", "neutral", "ignored")
 #: How a bid was met (Gottman's three ways of answering a bid).
@@ -275,11 +275,13 @@ class RepairOutcome:
 
     Attributes
     ----------
-    outcome : {"landed", "ignored"}
+    outcome : {"landed", "ignored", "unclear"}
     how : str
-        For landed: ``"held"`` (met with hold), ``"repaired"`` (met with a repair attempt),
-        ``"engaged"`` (a plain reply). For ignored: ``"unanswered"`` (see ``ignored_why``),
-        ``"defended"`` or ``"attacked"`` (codes in ``defense_codes``/``attack_codes``).
+        For landed: ``"held"`` (met with hold) or ``"repaired"`` (met with a repair attempt).
+        For ignored: ``"unanswered"`` (see ``ignored_why``), ``"defended"`` or ``"attacked"``
+        (codes in ``defense_codes``/``attack_codes``). For unclear, an answer that shows
+        neither: ``"uncoded"`` (the answer carries no code) or ``"other"`` (other codes only).
+        An unclear answer never counts as landed.
     ignored_why : {"episode_end", "late", "reached_again"} or None
         For an unanswered repair, as in :class:`ReachOutcome` ("reached_again": the sender tried
         another repair after a pause before any reply).
@@ -382,7 +384,7 @@ class LoopInstance:
         The first missing step (None for a full loop).
     broke_how : str or None
         ``"held"`` (the partner answered with hold instead), ``"repair landed"`` (the pursuer's
-        repair attempt met hold or engagement), ``"repaired"`` (the partner made a repair attempt),
+        repair attempt met hold or a repair), ``"repaired"`` (the partner made a repair attempt),
         ``"ended"`` (the episode ended), or ``"skipped"`` (later steps happened without this one).
     closed_by : str or None
         The message that broke the loop ("held", "repair landed", "repaired").
@@ -461,7 +463,8 @@ class PartnerSummary:
         Messages coded ``hardening``.
     repairs : int
         Repair attempts made; ``repairs_landed`` is landed out of all; ``repairs_ignored`` counts
-        the ignored ones by how (unanswered/defended/attacked).
+        the ignored ones by how (unanswered/defended/attacked); ``repairs_unclear`` counts those
+        whose answer showed neither (often an answer the coder left uncoded).
     chases, chase_followups, longest_chase : int
         Chase runs, messages sent into silence in them, and the longest run (messages).
     loops_as_pursuer, loops_as_partner : dict
@@ -490,6 +493,7 @@ class PartnerSummary:
     repairs: int
     repairs_landed: Rate
     repairs_ignored: Mapping[str, int]
+    repairs_unclear: int
     chases: int
     chase_followups: int
     longest_chase: int
@@ -517,6 +521,7 @@ class PartnerSummary:
             "repairs": self.repairs,
             "repairs_landed": self.repairs_landed.to_dict(),
             "repairs_ignored": _counts(self.repairs_ignored),
+            "repairs_unclear": self.repairs_unclear,
             "chases": self.chases,
             "chase_followups": self.chase_followups,
             "longest_chase": self.longest_chase,

@@ -41,6 +41,7 @@ class _Acc:
     repairs: int = 0
     repairs_landed: int = 0
     repairs_ignored: Counter[str] = field(default_factory=Counter)
+    repairs_unclear: int = 0
     chases: int = 0
     chase_followups: int = 0
     longest_chase: int = 0
@@ -70,6 +71,7 @@ class _Acc:
         self.repairs += other.repairs
         self.repairs_landed += other.repairs_landed
         self.repairs_ignored.update(other.repairs_ignored)
+        self.repairs_unclear += other.repairs_unclear
         self.chases += other.chases
         self.chase_followups += other.chase_followups
         self.longest_chase = max(self.longest_chase, other.longest_chase)
@@ -157,8 +159,10 @@ def tally(
         a.repairs += 1
         if rp.outcome == "landed":
             a.repairs_landed += 1
-        else:
+        elif rp.outcome == "ignored":
             a.repairs_ignored[rp.how] += 1
+        else:
+            a.repairs_unclear += 1
     for ch in chases:
         a = get(ch.sender)
         a.chases += 1
@@ -195,6 +199,7 @@ def _summary(sender: str, a: _Acc, min_n: int) -> PartnerSummary:
         repairs=a.repairs,
         repairs_landed=Rate(a.repairs_landed, a.repairs, min_n),
         repairs_ignored=dict(sorted(a.repairs_ignored.items())),
+        repairs_unclear=a.repairs_unclear,
         chases=a.chases,
         chase_followups=a.chase_followups,
         longest_chase=a.longest_chase,

@@ -13,12 +13,21 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from heard.coding import codebook
-from heard.model import Code, Conversation, Corpus, Message
+from heard.model import Code, Conversation, Corpus, Message, codebook
 
 __all__ = ["EvidenceIndex", "MessageIndex", "code_label", "highlight"]
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+#: What a message that is not text is, in the words of a message card.
+KIND_WORDS: dict[str, str] = {"attachment": "a photo or file", "event": "a notice from the app",
+                              "deleted": "a deleted message"}
+#: Counts of each kind, in words that read after a number (singular, plural).
+KIND_NOUNS: dict[str, tuple[str, str]] = {
+    "text": ("text message", "text messages"), "attachment": ("photo or file", "photos or files"),
+    "event": ("notice from the app", "notices from the app"),
+    "deleted": ("deleted message", "deleted messages")}
 
 
 def code_label(name: str) -> str:
@@ -124,6 +133,7 @@ class MessageIndex:
             "when": m.timestamp.strftime("%a %d %b %Y, %H:%M") if m.timestamp else "no time",
             "iso": m.timestamp.isoformat() if m.timestamp else "",
             "kind": m.kind,
+            "kind_words": KIND_WORDS.get(m.kind, m.kind),
             "html": highlight(m.text, m.codes),
             "codes": [{"name": n, "label": code_label(n),
                        "family": cb.family_of(n) if n in cb else "other"} for n in names],

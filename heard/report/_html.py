@@ -45,13 +45,16 @@ def _css() -> Markup:
     return Markup(css)
 
 
-def render_html(analysis: Analysis) -> str:
+def render_html(analysis: Analysis, *, transcript: bool = False) -> str:
     """The report as one HTML document (a string), deterministic for a fixed ``generated_at``.
 
     Parameters
     ----------
     analysis : Analysis
         What :func:`heard.analyze` returned.
+    transcript : bool
+        Include every message (and print them); by default the report carries only the
+        messages its figures and quotes refer to, folded away and left off paper.
 
     Returns
     -------
@@ -62,11 +65,11 @@ def render_html(analysis: Analysis) -> str:
     --------
     >>> html = render_html(heard.analyze(corpus))   # doctest: +SKIP
     """
-    context = build_context(analysis)
+    context = build_context(analysis, transcript=transcript)
     return _env().get_template("report.html.j2").render(css=_css(), **context)
 
 
-def write_html(analysis: Analysis, path: str | Path) -> Path:
+def write_html(analysis: Analysis, path: str | Path, *, transcript: bool = False) -> Path:
     """Write the report to ``path`` (UTF-8) and return the path.
 
     Raises
@@ -75,7 +78,7 @@ def write_html(analysis: Analysis, path: str | Path) -> Path:
         E021 when the file can't be written (a missing folder, no permission).
     """
     target = Path(path)
-    html = render_html(analysis)
+    html = render_html(analysis, transcript=transcript)
     try:
         target.write_text(html, encoding="utf-8")
     except OSError as exc:

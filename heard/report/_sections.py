@@ -7,10 +7,11 @@ index, to the messages they count; the same fields are built for every sender.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from heard.coding import codebook
+from heard.model import codebook
 from heard.patterns import LOOP_STEPS, REACH_OUTCOMES
 from heard.report._evidence import EvidenceIndex, MessageIndex, code_label
 
@@ -20,15 +21,21 @@ if TYPE_CHECKING:
 
 __all__ = ["STEP_WORDS", "chasing", "codes_table", "loops", "partners", "strengths"]
 
-#: Each loop step in plain words ({a}: who reached, {b}: who answered) and the family whose
-#: seed words (from the codebook) quote the essay the loop comes from.
-STEP_WORDS: dict[str, tuple[str, str]] = {
-    "reach": ("{a} reached out: a feeling, a need, a complaint or a bid", "reach"),
-    "defend": ("{b} answered with defense or attack instead of holding it", "defend"),
-    "overfunction": ("{a} carried the conversation: explained again, looked after {b}'s "
-                     "feelings, checked the mood, tried to repair", "overfunction"),
-    "harden": ("{a} gave up on being heard", "harden"),
-    "counter_blame": ("{b} turned it around", "counter_blame"),
+#: Each loop step in plain words ({a}: who reached, {b}: who answered), in heard's own words
+#: and the same for whoever is in either role.
+STEP_WORDS: dict[str, str] = {
+    "reach": "{a} reached out: a feeling, a need, a complaint or a bid",
+    "defend": "{b} answered with defense or attack instead of holding it",
+    "overfunction": "{a} carried the conversation: explained again, looked after {b}'s "
+                    "feelings, checked the mood, tried to repair",
+    "harden": "{a} gave up on being heard",
+    "counter_blame": "{b} turned it around",
+}
+#: Each step's short name, for lists of steps.
+STEP_SHORT: dict[str, str] = {
+    "reach": "reached out", "defend": "defense or attack",
+    "overfunction": "carried the conversation", "harden": "gave up on being heard",
+    "counter_blame": "turned it around",
 }
 BROKE_WORDS: dict[str, str] = {
     "held": "{b} held it: the answer took the feeling in instead of defending",
@@ -37,17 +44,20 @@ BROKE_WORDS: dict[str, str] = {
     "ended": "the conversation stopped here",
     "skipped": "this step did not happen, though later ones did",
 }
+#: What met a reach, after "reaches": "held" always names what the one answering did.
 OUTCOME_WORDS: dict[str, str] = {
-    "heard": "held (heard)",
+    "heard": "the other held",
     "defended": "met with defense",
-    "attacked": "met with attack",
-    "neutral": "answered, neither held nor defended",
-    "ignored": "no answer in time",
+    "attacked": "met with an attack",
+    "neutral": "answered in another way",
+    "ignored": "with no answer in time",
 }
 _LOOP_CONTEXT_MAX = 40
 #: Most loop instances (full, and partial) and chasing runs shown with their messages; the
 #: counts always cover all of them, and the JSON analysis lists every one.
 SHOWN = 30
+#: A silence shorter than this after a loop that stopped may be a night, not an ending.
+_OVERNIGHT_HOURS = 24
 #: Runs this long or longer are shown one by one; shorter ones are folded together.
 _LONG_RUN = 3
 
@@ -85,14 +95,14 @@ def strengths(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[
         hold_ids = _fam_ids(analysis, s, "hold")
         people.append({
             "sender": s,
-            "held": ev.ref(f"reaches {s} held (the other's message, and {s}'s answer)",
+            "held": ev.ref(f"the other's reaches {s} held (the reach, and {s}'s answer)",
                            [i for r in held for i in (r.message_id, *r.response_ids)],
                            n=len(held)),
             "bids_toward": ev.ref(f"bids {s} turned toward",
                                   [i for r in bids_toward for i in (r.message_id,
                                                                     *r.response_ids)],
                                   n=len(bids_toward)),
-            "repairs_landed": ev.ref(f"{s}'s repair attempts that landed (and the answer)",
+            "repairs_landed": ev.ref(f"{s}'s repair attempts the other took in (and the answer)",
                                      [i for r in landed for i in (r.message_id,
                                                                   *r.response_ids)],
                                      n=len(landed)),
@@ -106,7 +116,16 @@ def strengths(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[
                 for r in p.reaches if r.outcome == "heard"]
     repairs = [_pairs(idx, r.message_id, r.response_ids)
                for r in p.repairs if r.outcome == "landed"]
-    return {"people": people, "heard_examples": examples, "repair_examples": repairs,
+    # The table's rows, labelled once here for the HTML report and the PDF summary alike.
+    rows = [{"label": label, "cells": [x[key] for x in people]}
+            for label, key in (("The other's reaches they held", "held"),
+                               ("Bids they turned toward", "bids_toward"),
+                               ("Their repair attempts the other took in", "repairs_landed"),
+                               ("Messages that held space", "hold_total"))]
+    for i, h in enumerate(people[0]["hold"] if people else []):
+        rows.append({"label": f"· {h['label']}", "cells": [x["hold"][i]["ref"] for x in people]})
+    return {"people": people, "rows": rows, "heard_examples": examples,
+            "repair_examples": repairs,
             "any": bool(examples or repairs or any(x["hold_total"]["n"] for x in people))}
 
 
@@ -128,7 +147,6 @@ def _loop(lp: LoopInstance, n: int, kind: str, idx: MessageIndex) -> dict[str, A
         span = [m.message_id for m in conv if first <= idx.order[m.message_id] <= last]
         if len(span) > _LOOP_CONTEXT_MAX:
             span = involved
-        cb = codebook()
         previous: list[str] = []
         for i in span:
             card = idx.card(i)
@@ -140,19 +158,17 @@ def _loop(lp: LoopInstance, n: int, kind: str, idx: MessageIndex) -> dict[str, A
             for st in ([] if steps == previous else steps):
                 if st == "closed":
                     labels.append({"step": st, "words": BROKE_WORDS.get(
-                        lp.broke_how or "", "the loop broke here").format(a=a, b=b), "seed": ""})
+                        lp.broke_how or "", "the loop broke here").format(a=a, b=b)})
                 else:
-                    words, fam = STEP_WORDS[st]
-                    seed = (cb.code(fam).seed if fam in cb else cb.family(fam).seed)
                     labels.append({"step": st, "number": LOOP_STEPS.index(st) + 1,
-                                   "words": words.format(a=a, b=b), "seed": seed})
+                                   "words": STEP_WORDS[st].format(a=a, b=b)})
             if steps:
                 previous = steps
             messages.append({**card, "steps": labels, "context": not steps})
     broke = None
     if not lp.full and lp.broke_at:
         broke = {"step": lp.broke_at,
-                 "words": STEP_WORDS[lp.broke_at][0].format(a=a, b=b),
+                 "words": STEP_WORDS[lp.broke_at].format(a=a, b=b),
                  "how": BROKE_WORDS.get(lp.broke_how or "", lp.broke_how or "").format(a=a, b=b)}
     return {
         "anchor": f"loop-{kind}-{n}",
@@ -162,6 +178,7 @@ def _loop(lp: LoopInstance, n: int, kind: str, idx: MessageIndex) -> dict[str, A
         "partner": b,
         "day": lp.start.strftime("%a %d %b %Y") if lp.start else "",
         "steps_present": list(lp.steps_present),
+        "steps_words": [STEP_SHORT[st] for st in lp.steps_present],
         "distance_blame": lp.distance_blame,
         "distance_terms": list(lp.distance_terms),
         "broke": broke,
@@ -184,9 +201,10 @@ def loops(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str,
         mine_full = [lp for lp in p.full_loops if lp.pursuer == s]
         mine_part = [lp for lp in p.partial_loops if lp.pursuer == s]
         mine = [lp for lp in p.loops if lp.pursuer == s]
-        funnel = [{"step": st, "words": STEP_WORDS[st][0].format(a=s, b="the other"),
+        funnel = [{"step": st, "short": STEP_SHORT[st],
+                   "words": STEP_WORDS[st].format(a=s, b="the other"),
                    "ref": ev.ref(f"loops {s} started that reached step "
-                                 f"{LOOP_STEPS.index(st) + 1} ({st.replace('_', ' ')})",
+                                 f"{LOOP_STEPS.index(st) + 1} ({STEP_SHORT[st]})",
                                  [i for lp in mine for i in lp.steps.get(st, ())],
                                  n=sum(1 for lp in mine if lp.steps.get(st)))}
                   for st in LOOP_STEPS]
@@ -198,7 +216,20 @@ def loops(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str,
                               n=len(mine_part)),
             "funnel": funnel,
         })
+    # A loop cut off by a silence that a night's sleep explains may have gone on the next day:
+    # say so, and name the setting that joins such stretches, rather than hide it.
+    following = {}
+    for prev, nxt in zip(p.episodes, p.episodes[1:], strict=False):
+        if prev.conversation_id == nxt.conversation_id:
+            following[prev.id] = nxt.gap_before_hours
+    overnight = [lp for lp in p.partial_loops if lp.broke_how == "ended"
+                 and (following.get(lp.episode_id) or math.inf) < _OVERNIGHT_HOURS]
     return {
+        "overnight": ev.ref("partial loops that stopped at a silence of less than a day",
+                            [lp.reach_id for lp in overnight], n=len(overnight)),
+        "overnight_hours": _OVERNIGHT_HOURS,
+        "gap_hours": (f"{p.settings.gap_hours:g}" if math.isfinite(p.settings.gap_hours)
+                      else None),
         "instances": full + partial,
         "full": full,
         "partial": partial,
@@ -253,9 +284,14 @@ def partners(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[s
             "harden": family("harden", "hardened"),
             "hold": family("hold", "held space"),
             "repairs": ev.ref(f"{s}'s repair attempts", [r.message_id for r in repairs]),
-            "repairs_landed": ev.ref(f"{s}'s repair attempts that landed",
+            "repairs_landed": ev.ref(f"{s}'s repair attempts the other took in",
                                      [r.message_id for r in repairs if r.outcome == "landed"]),
             "repairs_rate": _rate(summ.repairs_landed),
+            "repairs_unclear": ev.ref(f"{s}'s repair attempts met with an answer that showed "
+                                      "neither holding, repair nor refusal",
+                                      [i for r in repairs if r.outcome == "unclear"
+                                       for i in (r.message_id, *r.response_ids)],
+                                      n=sum(1 for r in repairs if r.outcome == "unclear")),
             "chases": ev.ref(f"{s}'s runs of messages into silence",
                              [i for c in chases for i in c.message_ids], n=len(chases)),
             "followups": ev.ref(f"{s}'s messages sent into silence",
@@ -324,7 +360,8 @@ def codes_table(analysis: Analysis, ev: EvidenceIndex) -> dict[str, Any]:
     rows = []
     for c in cb.codes:
         rows.append({
-            "code": c.name, "label": code_label(c.name), "family": c.family, "plain": c.plain,
+            "code": c.name, "label": code_label(c.name), "family": c.family,
+            "family_label": cb.family(c.family).label, "plain": c.plain,
             "cells": [ev.ref(f"{s}: {code_label(c.name)}", ids.get(s, {}).get(c.name, []))
                       for s in senders],
         })

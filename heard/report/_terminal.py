@@ -40,6 +40,8 @@ def _safety_panel(safety: dict[str, Any]) -> Panel:
         line = Text(f"  {card['sender']}, {card['when']} ({f['category']}): ")
         line.append(f"“{f['text']}”", style="italic")
         parts.append(line)
+        for q in f.get("quotes", ()):
+            parts.append(Text(f"    flagged “{q['text']}”: {q['why']}"))
     for note in safety["notes"]:
         parts.append(Text(note))
     parts.append(Text(""))
@@ -76,9 +78,10 @@ def _strengths_table(ctx: dict[str, Any]) -> Table:
     table.add_column("")
     for p in people:
         table.add_column(p["sender"], justify="right")
-    table.add_row("Reaches they held", *(str(p["held"]["n"]) for p in people))
+    table.add_row("The other's reaches they held", *(str(p["held"]["n"]) for p in people))
     table.add_row("Bids they turned toward", *(str(p["bids_toward"]["n"]) for p in people))
-    table.add_row("Their repairs that landed", *(str(p["repairs_landed"]["n"]) for p in people))
+    table.add_row("Their repairs the other took in",
+                  *(str(p["repairs_landed"]["n"]) for p in people))
     table.add_row("Messages that held space", *(str(p["hold_total"]["n"]) for p in people))
     return table
 
@@ -103,7 +106,7 @@ def _partners_table(ctx: dict[str, Any]) -> Table:
     row("Carried the conversation", lambda c: str(c["overfunction"]["total"]["n"]))
     row("Hardened", lambda c: str(c["harden"]["total"]["n"]))
     row("Held space", lambda c: str(c["hold"]["total"]["n"]))
-    row("Repairs that landed", lambda c: _rate(c["repairs_rate"]))
+    row("Repairs the other took in", lambda c: _rate(c["repairs_rate"]))
     row("Messages into silence", lambda c: str(c["followups"]["n"]))
     row("Typical reply time", lambda c: c["latency"]["median"] if c["latency"]["enough"]
         else "not enough data")
@@ -121,9 +124,10 @@ def _loop_text(ctx: dict[str, Any]) -> Text:
     text.append(f"in {_count(lp['episodes'], 'stretch', 'stretches')} of conversation it ran "
                 f"in full {_count(lp['full_ref']['n'], 'time')} and in part "
                 f"{_count(lp['partial_ref']['n'], 'time')}.")
-    for p in lp["people"]:
-        text.append(f"\n  started by {p['sender']}'s reach: {p['full']['n']} full, "
-                    f"{p['partial']['n']} partial")
+    for p in ctx["summary"]["people"]:
+        met = ", ".join(f"{m['words']} {_count(m['ref']['n'], 'time')}" for m in p["met"])
+        text.append(f"\n  When {p['sender']} reached out ({_count(p['reaches']['n'], 'time')})"
+                    + (f": {met}." if met else "."))
     return text
 
 

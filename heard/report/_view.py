@@ -12,33 +12,29 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from heard._version import __version__
-from heard.coding import codebook
-from heard.report._evidence import EvidenceIndex, MessageIndex, code_label
+from heard.model import codebook
+from heard.report._answer import answer
+from heard.report._evidence import KIND_NOUNS, EvidenceIndex, MessageIndex, code_label
 from heard.report._sections import chasing, codes_table, loops, partners, strengths
 
 if TYPE_CHECKING:
     from heard._analysis import Analysis
 
-__all__ = ["build_context", "fmt_day"]
+__all__ = ["build_context", "fmt_day", "glossary"]
 
-#: Shown in safety mode in place of any coaching: what the report file is and how to remove it.
-DEVICE_NOTE = (
-    "Your partner may have access to this device. This report is a file on your computer: "
-    "delete it when you no longer need it, and empty the trash or recycle bin. heard sends "
-    "nothing anywhere. From the command line it keeps only the files you asked it to write "
-    "(this report, and any .jsonl or .json files you made); if you used the app "
-    "(`heard serve`), `heard forget --all` deletes everything it stored."
-)
+def _commands_html(text: str) -> Any:
+    """Escaped text with each `command` of the safety data file as <code>."""
+    from markupsafe import Markup, escape
+
+    parts = str(text).split("`")
+    return Markup("").join(escape(p) if i % 2 == 0 else Markup("<code>%s</code>") % p
+                           for i, p in enumerate(parts))
 
 
-#: Said beside the findings of a category, in addition to the general explanation.
-CATEGORY_NOTES = {
-    "self-harm": (
-        "Talk of self-harm, or of not wanting to be here, deserves care now, whoever wrote it. "
-        "A crisis line such as 988 in the US, or one found through findahelpline.com, is for "
-        "the person who feels this way and for anyone worried about them."
-    ),
-}
+def _plain(text: str) -> str:
+    """The safety data's `command` marks, as plain text (terminal, tests): quoted instead."""
+    parts = str(text).split("`")
+    return "".join(p if i % 2 == 0 else f"“{p}”" for i, p in enumerate(parts))
 
 
 def fmt_day(ts: datetime | None) -> str:
@@ -65,6 +61,8 @@ def _header(analysis: Analysis) -> dict[str, Any]:
                   "LLMCoder": "a language model you run"}.get(
             analysis.coder, analysis.coder),
         "senders": list(analysis.senders),
+        # set by `heard demo`: a sample is said to be one, so nobody takes it for theirs
+        "sample": analysis.corpus.meta.get("sample"),
     }
 
 
@@ -89,7 +87,7 @@ def _overview(analysis: Analysis) -> dict[str, Any]:
         "gap_hours": (f"{patterns.settings.gap_hours:g}"
                       if math.isfinite(patterns.settings.gap_hours) else None),
         "messages": ov["messages"],
-        "by_kind": ov["by_kind"],
+        "by_kind": {KIND_NOUNS.get(k, (k, k))[v != 1]: v for k, v in ov["by_kind"].items()},
         "by_sender": [{"sender": s, "n": ov["by_sender"].get(s, 0)} for s in analysis.senders],
         "imports": imports,
         "has_timestamps": patterns.has_timestamps,
@@ -97,27 +95,44 @@ def _overview(analysis: Analysis) -> dict[str, Any]:
 
 
 def _safety(analysis: Analysis, idx: MessageIndex) -> dict[str, Any]:
+    """The safety panel: per category what it is, the messages with the words that raised each
+    flag and why, then the resources that fit first (words from ``patterns/data/safety.json``)."""
+    from heard.patterns import categorize, guidance, phrases
+
     safety = analysis.safety
+    said = guidance(f.category for f in safety.findings)
+    why = {s["category"]: s["why"] for s in said["sections"]}
     findings = []
     for f in safety.findings:
-        card = idx.card(f.message_id)
+        quotes = []
+        for a, b in phrases(f.text, [(e.start, e.end) for e in f.evidence]):
+            words = f.text[a:b]
+            cats = categorize([words])
+            category = cats[0] if cats and cats[0] in why else f.category
+            quotes.append({"text": words, "why": why.get(category, why[f.category]),
+                           "category": category})
         findings.append({
             "category": f.category,
             "categories": list(f.categories),
             "sender": f.sender,
-            "card": card,
+            "card": idx.card(f.message_id),
             "text": f.text,
+            "quotes": quotes,
         })
-    paragraphs = [p.strip() for p in safety.explanation.split("\n\n") if p.strip()]
-    notes = [CATEGORY_NOTES[c] for c in safety.categories if c in CATEGORY_NOTES]
+    sections = [{**s, "findings": [f for f in findings if f["category"] == s["category"]]}
+                for s in said["sections"]]
     return {
         "triggered": safety.triggered,
         "findings": findings,
-        "categories": [{"name": k, "n": v} for k, v in safety.categories.items()],
-        "explanation": paragraphs,
-        "notes": notes,
+        "sections": sections,
+        "shared": said["shared"],
+        "closing": said["closing"],
+        "categories": [{"name": s["category"], "n": len(s["findings"])} for s in sections],
+        "explanation": [p.strip() for p in safety.explanation.split("\n\n") if p.strip()],
+        "notes": [],
         "resources": [r.to_dict() for r in safety.resources],
-        "device_note": DEVICE_NOTE,
+        "device_note": _plain(said["device"]),
+        "device_html": _commands_html(said["device"]),
     }
 
 
@@ -164,7 +179,8 @@ def _measured_caveat(m: dict[str, Any]) -> str:
     return text
 
 
-def _glossary() -> list[dict[str, Any]]:
+def glossary() -> list[dict[str, Any]]:
+    """The codebook by family, in the words the report and the app show."""
     cb = codebook()
     fams = []
     for fam in cb.families:
@@ -205,11 +221,20 @@ def _dynamics_html(analysis: Analysis) -> Any:
         return None
     from markupsafe import Markup
 
-    return Markup(render_dynamics_sections(analysis.dynamics))
+    return Markup(render_dynamics_sections(analysis.dynamics,
+                                           safety=bool(analysis.safety.triggered)))
 
 
-def build_context(analysis: Analysis) -> dict[str, Any]:
-    """Everything the report shows, in the order it shows it."""
+#: Examples (moments held, repairs, full loops) shown before a "show more" fold.
+SHOWN_FIRST = 3
+
+
+def build_context(analysis: Analysis, *, transcript: bool = False) -> dict[str, Any]:
+    """Everything the report shows, in the order it shows it.
+
+    ``transcript`` adds every message of the corpus to the appendix (and puts the appendix on
+    paper); by default it holds only the messages the report's figures and quotes refer to.
+    """
     idx = MessageIndex(analysis.corpus)
     ev = EvidenceIndex(idx)
     safety = _safety(analysis, idx)
@@ -218,19 +243,27 @@ def build_context(analysis: Analysis) -> dict[str, Any]:
         "overview": _overview(analysis),
         "safety": safety,
         "strengths": strengths(analysis, idx, ev),
+        "summary": answer(analysis, idx, ev),
         "loops": loops(analysis, idx, ev),
         "partners": partners(analysis, idx, ev),
         "chasing": chasing(analysis, idx, ev),
         "codes_table": codes_table(analysis, ev),
         "dynamics_html": _dynamics_html(analysis),
         "caveats": _caveats(analysis),
-        "glossary": _glossary(),
+        "glossary": glossary(),
         "min_n": analysis.patterns.settings.min_n,
+        "shown_first": SHOWN_FIRST,
+        "transcript": transcript,
     }
     safety_ids = {f["card"]["id"] for f in safety["findings"] if f["card"]}
     if safety_ids:
         safety["ref"] = ev.ref("messages that raised the safety concern", safety_ids)
     loop_ids = {m["id"] for lp in ctx["loops"]["instances"] for m in lp["messages"]}
     ctx["evidence"] = ev.entries
-    ctx["appendix"] = _appendix(analysis, idx, ev, loop_ids | safety_ids)
+    quoted = {m["id"] for b in ctx["summary"]["breaks"] for m in b["messages"]}
+    quoted |= {m["id"] for t in ctx["summary"]["tries"] for it in t["found"]
+               for m in it.get("messages", ())}
+    everything = ({m.message_id for m in analysis.corpus.iter_messages()} if transcript
+                  else set())
+    ctx["appendix"] = _appendix(analysis, idx, ev, loop_ids | safety_ids | quoted | everything)
     return ctx

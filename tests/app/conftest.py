@@ -31,3 +31,17 @@ def chat_v2(tmp_path: Path) -> Path:
     p.parent.mkdir()
     p.write_text(V1 + V2_EXTRA, encoding="utf-8")
     return p
+
+
+SAFETY = """[3/4/24, 7:00:00 PM] Sam: can we talk about the weekend?
+[3/4/24, 7:05:00 PM] Jo: if you leave I don't know what I'll do to myself
+[3/4/24, 7:06:00 PM] Sam: I'm here. I'm not going anywhere tonight
+"""
+
+
+@pytest.fixture
+def chat_safety(tmp_path: Path) -> Path:
+    p = tmp_path / "v3" / "WhatsApp Chat with Jo.txt"
+    p.parent.mkdir()
+    p.write_text(V1 + V2_EXTRA + SAFETY, encoding="utf-8")
+    return p

@@ -74,3 +74,44 @@ def test_check_empty_and_errors() -> None:
         check_text("hi", mode="shout")  # type: ignore[arg-type]
     with pytest.raises(OptionError, match="E502"):
         check_text("x" * 20_001)
+
+
+def test_check_self_harm_cares_for_the_writer_and_marks_the_whole_phrase() -> None:
+    text = "if you leave I don't know what I'll do to myself"
+    r = check_text(text)
+    assert r.safety_mode and r.safety["categories"] == ["self-harm"]
+    assert "988" in r.safety["resources"][0]["contact"]
+    assert "yourself" in r.safety["explanation"][0]
+    assert "threats, control or violence" not in " ".join(r.safety["explanation"])
+    (f,) = r.safety["findings"]
+    assert [p["text"] for p in f["phrases"]] == [text]
+    assert f["phrases"][0]["category"] == "self-harm"
+
+
+def test_check_threat_received_lists_the_hotline_first() -> None:
+    r = check_text("Give me your password or else.", mode="received")
+    assert r.safety["categories"][0] in ("threat", "coercive control")
+    assert "799-7233" in r.safety["resources"][0]["contact"]
+    assert "not a communication problem" in " ".join(r.safety["explanation"])
+
+
+def test_check_context_is_coded_once_as_each_message_alone() -> None:
+    from heard.app._check import _coder
+
+    context = ["I feel alone when you go quiet", "ok", "You'll regret it if you leave."]
+    r = check_text("You're overreacting", context)
+    alone = _coder().code_text("You're overreacting", context=context)
+    assert [c.name for c in r.codes] == [c.name for c in alone]
+    (hit,) = r.safety["findings"]
+    assert hit["where"] == "context" and hit["index"] == 2
+
+
+def test_check_result_page_marks_the_phrase() -> None:
+    pytest.importorskip("fastapi")
+    from heard.app._server import _env
+
+    r = check_text("if you leave I don't know what I'll do to myself")
+    page = _env().get_template("check_result.j2").render(result=r.to_dict(), highlighted="")
+    assert ("<mark class=\"f-safety\">if you leave I don&#39;t know what I&#39;ll do to "
+            "myself</mark>") in page
+    assert page.index("988") < page.index("799-7233")

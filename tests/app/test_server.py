@@ -101,7 +101,7 @@ def test_server_import_pages_and_delete(client: TestClient, chat_v1: Path) -> No
     assert "match" in fam
     assert client.get("/codebook").status_code == 200
     assert client.get("/check?chat=1").status_code == 200
-    gone = client.post("/c/1/delete", data={"csrf": tok})
+    gone = client.post("/c/1/delete", data={"csrf": tok, "confirm": "yes"})
     assert "deleted" in gone.text and client.get("/c/1").status_code == 404
 
 

@@ -184,7 +184,8 @@ def test_classifier_errors(tmp_path: Path) -> None:
 def test_classifier_cli_train_and_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = _slice(tmp_path, ("batch_021.jsonl",))
     out = tmp_path / "model"
-    assert main(["train", "--corpus", str(folder), "--out", str(out), "--no-cv"]) == 0
+    assert main(["train", "--corpus", str(folder), "--out", str(out), "--no-cv",
+                 "--no-real"]) == 0
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
     assert card["training_data"]["files"] == ["batch_021.jsonl"]
     assert "safety_risk" in card["authoritative_codes"]
@@ -242,7 +243,7 @@ def test_classifier_card_matches_the_packaged_model() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "whatever. do what you want, you always do",
+    "whatever. you never listen anyway",
     "I felt really alone at the party, can we talk tonight?",
     "it was one drink. you're making it a thing",
 ])

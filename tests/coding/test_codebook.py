@@ -55,3 +55,30 @@ def test_codebook_packaged_json_missing_file_is_a_numbered_error(error: str) -> 
     with pytest.raises(DataFileError, match=f"{error}.*no_such.json") as info:
         packaged_json("lexicons", "no_such.json", error=error)
     assert "\n" not in str(info.value)
+
+
+def test_codebook_lives_in_the_model_layer_and_round_trips() -> None:
+    """Every layer reads the codebook from heard.model; heard.coding re-exports the same object."""
+    import json
+
+    from heard import coding, model
+
+    cb = model.codebook()
+    assert coding.codebook() is cb
+    data = cb.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert [c["name"] for c in data["codes"]] == list(cb.names)
+    assert [s["step"] for s in data["loop"]] == list(cb.loop_steps)
+
+
+def test_codebook_loop_defines_the_pattern_layers_steps() -> None:
+    from heard.model import codebook
+    from heard.patterns import LOOP_STEPS
+
+    cb = codebook()
+    assert LOOP_STEPS == cb.loop_steps == ("reach", "defend", "overfunction", "harden",
+                                           "counter_blame")
+    members = {s.name: s.members for s in cb.loop}
+    assert members["defend"] == ("defend", "attack")
+    known = {f.name for f in cb.families} | set(cb.names)
+    assert all(m in known for s in cb.loop for m in s.members)

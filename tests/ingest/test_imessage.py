@@ -373,3 +373,40 @@ def test_imessage_attributed_body_mutable_and_junk() -> None:
 ])
 def test_imessage_apple_time(value: int | None, expected: datetime | None) -> None:
     assert apple_time(value) == expected
+
+
+def test_imessage_database_without_chat_tables_reads_each_handle_as_a_chat(
+        chat_db: Path) -> None:
+    con = sqlite3.connect(chat_db)
+    for table in ("chat_message_join", "chat_handle_join", "chat"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.commit()
+    con.close()
+    with pytest.raises(InputError) as err:  # several handles: the list of chats
+        list(read_export(chat_db))
+    assert err.value.code == "E153"
+
+
+def test_imessage_minimal_schema_and_text_tapbacks(tmp_path: Path) -> None:
+    # the columns a hand-built test database has: no guid, no associated_message_type
+    db = tmp_path / "chat.db"
+    con = sqlite3.connect(db)
+    con.executescript("""
+        CREATE TABLE handle(ROWID, id);
+        CREATE TABLE chat(ROWID, chat_identifier);
+        CREATE TABLE chat_handle_join(chat_id, handle_id);
+        CREATE TABLE chat_message_join(message_id, chat_id);
+        CREATE TABLE message(ROWID, text, attributedBody, date, is_from_me, handle_id);
+        INSERT INTO handle VALUES ('h1', '+15550000001');
+        INSERT INTO chat VALUES ('c1', '+15550000001');
+        INSERT INTO chat_handle_join VALUES ('c1', 'h1');
+        INSERT INTO message VALUES ('m1', 'hi', NULL, 726364800000000000, 1, 'h1');
+        INSERT INTO message VALUES ('m2', 'Loved “hi”', NULL, 726364900000000000, 0, 'h1');
+        INSERT INTO message VALUES ('m3', 'hey you', NULL, 726365000000000000, 0, 'h1');
+        INSERT INTO chat_message_join VALUES ('m1', 'c1'), ('m2', 'c1'), ('m3', 'c1');
+    """)
+    con.close()
+    messages = list(read_export(db))
+    assert [(m.sender, m.kind) for m in messages] == [
+        ("me", "text"), ("+15550000001", "event"), ("+15550000001", "text")]
+    assert messages[1].extra["reaction"] == "❤️"

@@ -13,7 +13,8 @@ import pytest
 
 from heard.errors import ExportFormatError, InputError, OptionError
 from heard.ingest import Input, ReadOptions, detect_format, read_export
-from heard.ingest._messenger import JsonStream, fix_mojibake
+from heard.ingest._json import JsonStream
+from heard.ingest._messenger import fix_mojibake
 
 FIX = Path(__file__).parent / "fixtures"
 DYI = FIX / "messenger" / "dyi"

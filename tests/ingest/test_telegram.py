@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from heard.errors import HeardError, InputError
 from heard.ingest import Input, ReadOptions, detect_format, read_export
-from heard.ingest._telegram import JsonStream
+from heard.ingest._json import JsonStream
 
 HERE = Path(__file__).parent / "fixtures" / "telegram"
 
@@ -72,6 +73,14 @@ def test_telegram_full_account_needs_a_choice():
     with pytest.raises(InputError) as err:
         _read(path)
     assert err.value.code == "E112" and "Old friend" in str(err.value)
+    assert "1. " in str(err.value) and "--chat" in str(err.value)
+    # --chat takes the number in that list, or the chat's name
+    listed = str(err.value).split("(", 1)[1]
+    number = next(part.split(". ", 1)[0].strip() for part in listed.split(", ")
+                  if "Tomás Ortega" in part)
+    for chat in (number, "Tomás Ortega"):
+        messages, _ = _read(path, chat=chat)
+        assert {m.conversation_id for m in messages} == {"telegram-777000222"}
     messages, report = _read(path, pair=("Mira Svensson", "Tomás Ortega"))
     assert {m.sender for m in messages} == {"Mira Svensson", "Tomás Ortega"}
     assert {m.conversation_id for m in messages} == {"telegram-777000222"}
@@ -160,3 +169,14 @@ def test_telegram_streams_a_large_export(tmp_path):
         count += 1
         assert m.text == "xxxxxxxxxxy"
     assert count == 20_000 and imp.report.details["exporter"] == "A"
+
+
+def test_telegram_export_in_a_zip_is_read_from_its_result_json(tmp_path):
+    path = tmp_path / "Telegram Export.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.write(HERE / "personal_chat_result.json", "ChatExport_2024-05-01/result.json")
+        zf.writestr("ChatExport_2024-05-01/photos/photo_1.jpg", b"\xff\xd8")
+    assert detect_format(Input.open(path))[0] == "telegram"
+    direct, _ = _read(HERE / "personal_chat_result.json")
+    zipped, _ = _read(path)
+    assert [m.text for m in zipped] == [m.text for m in direct]

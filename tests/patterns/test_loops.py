@@ -110,14 +110,28 @@ def test_loops_repair_that_lands_closes_the_loop(kit) -> None:
         (0, "A", "bid", "Will you sit with me for a bit?"),
         (1, "B", "criticism", "You always need something."),
         (2, "A", "repair_attempt", "I don't want to fight with you. Can we start over?"),
-        (3, "B", "", "ok. tea?"),
+        (3, "B", "validation", "ok. I get it, I'm sorry too. tea?"),
         (4, "A", "hardening", "never mind"),
     ]
     result = find_patterns(kit.corpus(rows))
     (loop,) = result.loops
     assert (loop.broke_at, loop.broke_how, loop.closed_by) == ("harden", "repair landed", "c1-4")
     assert result.reaches[0].outcome == "attacked"
-    assert result.repairs[0].outcome == "landed" and result.repairs[0].how == "engaged"
+    assert result.repairs[0].outcome == "landed" and result.repairs[0].how == "held"
+
+
+def test_loops_repair_met_by_an_uncoded_answer_does_not_close_the_loop(kit) -> None:
+    rows = [
+        (0, "A", "bid", "Will you sit with me for a bit?"),
+        (1, "B", "criticism", "You always need something."),
+        (2, "A", "repair_attempt", "I don't want to fight with you. Can we start over?"),
+        (3, "B", "", "ok. tea?"),
+        (4, "A", "hardening", "never mind"),
+    ]
+    result = find_patterns(kit.corpus(rows))
+    (loop,) = result.loops
+    assert loop.broke_how != "repair landed" and loop.steps.get("harden") == ("c1-5",)
+    assert (result.repairs[0].outcome, result.repairs[0].how) == ("unclear", "uncoded")
 
 
 def test_loops_partner_repair_closes_the_loop(kit) -> None:

@@ -113,7 +113,8 @@ def test_reach_events_are_skipped_between_reach_and_reply(kit) -> None:
 REPAIRS = [
     ("validation", "landed", "held"),
     ("repair_attempt", "landed", "repaired"),
-    ("", "landed", "engaged"),
+    ("", "unclear", "uncoded"),
+    ("bid", "unclear", "other"),
     ("reframing", "ignored", "defended"),
     ("withdrawal", "ignored", "defended"),
     ("contempt", "ignored", "attacked"),
@@ -131,7 +132,27 @@ def test_reach_repair_landed_or_ignored(kit, reply, outcome, how) -> None:
     assert (rp.outcome, rp.how) == (outcome, how)
     summary = result.partners["A"]
     assert summary.repairs == 1 and summary.repairs_landed.count == (outcome == "landed")
-    assert summary.repairs_ignored == ({} if outcome == "landed" else {how: 1})
+    assert summary.repairs_ignored == ({how: 1} if outcome == "ignored" else {})
+    assert summary.repairs_unclear == (outcome == "unclear")
+
+
+def test_reach_answered_by_an_uncoded_message_is_never_held_or_landed(kit) -> None:
+    """An answer the coder left uncoded is not evidence that anything was heard."""
+    rows = [
+        (0, "A", "emotional_truth", "please, I really don't want us to go to bed angry"),
+        (1, "B", "", "then stop making everything a drama"),
+        (2, "A", "repair_attempt", "I'm sorry. can we start over?"),
+        (3, "B", "", "whatever"),
+    ]
+    result = find_patterns(kit.corpus(rows))
+    (reach,) = [r for r in result.reaches if r.message_id == "c1-1"]
+    assert reach.outcome == "neutral" and reach.response_codes == ()
+    (repair,) = result.repairs
+    assert (repair.outcome, repair.how) == ("unclear", "uncoded")
+    summary = result.partners["A"]
+    assert summary.reach_outcomes["heard"].count == 0
+    assert summary.repairs_landed.count == 0 and summary.repairs_unclear == 1
+    assert all(lp.broke_how not in ("held", "repair landed") for lp in result.loops)
 
 
 def test_reach_latency_median_and_quartiles(kit) -> None:

@@ -94,3 +94,70 @@ def test_safety_to_dict_is_json_ready() -> None:
     assert json.loads(json.dumps(data, allow_nan=False)) == data
     assert data["triggered"] is True and data["findings"][0]["category"] == "threat"
     assert set(data) == {"triggered", "categories", "findings", "explanation", "resources"}
+
+
+def test_safety_self_harm_gets_its_own_words_and_the_crisis_line_first() -> None:
+    result = scan_safety(risk("Some nights I want to die."))
+    assert result.findings[0].category == "self-harm"
+    assert "988" in result.resources[0].contact
+    words = result.explanation.lower()
+    assert "self-harm" in words and "crisis line" in words
+    assert "threats, control or violence" not in words  # the abuse wording is not used here
+    assert "`" not in result.explanation
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("Next time I'll hit you.", "799-7233"),
+    ("Give me your password.", "799-7233"),
+    ("You'll regret it.", "799-7233"),
+])
+def test_safety_threats_and_control_list_the_hotline_first(text, first) -> None:
+    result = scan_safety(risk(text))
+    assert first in result.resources[0].contact
+    assert "not a communication problem" in result.explanation.lower()
+    assert len(result.resources) == 4  # the others follow, none dropped
+
+
+def test_safety_category_from_the_rule_that_fired() -> None:
+    text = "if you leave I don't know what I'll do"
+    code = Code("safety_risk", 1.0, (Evidence(0, 12, "if you leave"),),
+                rule_ids=("safety_risk.self_harm_vague", "safety_risk.threat_condition"))
+    (f,) = scan_safety(one(text, (code,))).findings
+    assert f.categories == ("self-harm", "threat") and f.category == "self-harm"
+
+
+def test_safety_phrases_join_the_spans_of_one_sentence() -> None:
+    from heard.patterns._safety import phrases
+
+    text = "if you leave I don't know what I'll do to myself. See you. Or else!"
+    spans = [(0, 12), (15, 25), (26, 48), (59, 66)]
+    assert [text[a:b] for a, b in phrases(text, spans)] == [
+        "if you leave I don't know what I'll do to myself", "Or else"]
+    assert phrases(text, []) == []
+
+
+def test_safety_guidance_for_the_check_speaks_to_the_writer() -> None:
+    from heard.patterns._safety import guidance
+
+    said = guidance(["self-harm"], mode="send")
+    assert said["sections"][0]["category"] == "self-harm"
+    assert "you" in said["paragraphs"][0].lower() and "yourself" in said["paragraphs"][0]
+    assert [r["id"] for r in said["resources"]][:1] == ["crisis"]
+    mixed = guidance(["threat", "coercive control", "violence"])
+    assert [s["category"] for s in mixed["sections"]] == ["violence", "threat",
+                                                          "coercive control"]
+    # the shared words on abuse are said once, after the sections
+    assert mixed["paragraphs"].count(mixed["shared"][0]) == 1
+    assert guidance(["no such category"])["sections"][0]["category"] == "safety concern"
+
+
+def test_safety_guidance_data_is_checked(monkeypatch) -> None:
+    from heard.errors import DataFileError
+    from heard.patterns import _safety
+    from heard.patterns._data import load_json
+
+    broken = json.loads(json.dumps(load_json("safety.json")))
+    broken["guidance"]["self-harm"]["resources"] = ["nowhere"]
+    monkeypatch.setattr(_safety, "load_json", lambda name: broken)
+    with pytest.raises(DataFileError, match="unknown resources"):
+        _safety._guidance_data.__wrapped__()

@@ -81,7 +81,7 @@ def safety_analysis():
 def demo_gold_corpus() -> Corpus:
     """The demo sample with the project's hand codes (tests/report/data/demo_gold_codes.json)."""
     gold = json.loads((DATA / "demo_gold_codes.json").read_text(encoding="utf-8"))
-    corpus = heard.load(demo_path())
+    corpus = heard.load(demo_path("safety"))
     for m in corpus.iter_messages():
         items = gold.get(m.message_id, [])
         m.annotations["codes"] = tuple(

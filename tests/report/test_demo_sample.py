@@ -1,4 +1,5 @@
-"""The embedded demo conversation: valid canonical JSONL that exercises the whole loop."""
+"""The embedded demo conversation with its safety message (`heard demo --safety`): valid canonical
+JSONL that exercises the whole loop and every code. The default demo: tests/cli/test_demo.py."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from heard.samples import demo_path
 
 @pytest.fixture(scope="module")
 def records() -> list[dict]:
-    lines = demo_path().read_text(encoding="utf-8").splitlines()
+    lines = demo_path("safety").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
@@ -29,7 +30,7 @@ def test_demo_sample_is_canonical_jsonl(records):
         assert r["text"].strip()
     ids = [r["message_id"] for r in records]
     assert len(ids) == len(set(ids))
-    corpus = heard.load(demo_path())
+    corpus = heard.load(demo_path("safety"))
     assert len(corpus) == len(records)
     assert sorted(corpus.senders) == ["Dan", "Maya"]
 
@@ -52,7 +53,7 @@ def demo_analysis(request):
     if request.param == "hand codes":
         corpus = request.getfixturevalue("rkit").demo_gold_corpus()
         return heard.analyze(corpus, given_codes=True, dynamics=False)
-    return heard.analyze(heard.load(demo_path()), dynamics=False)
+    return heard.analyze(heard.load(demo_path("safety")), dynamics=False)
 
 
 def test_demo_sample_reaches_every_code(demo_analysis):

@@ -1,5 +1,6 @@
-/* heard app: drag-and-drop import and check-as-you-type. No framework, no other origin.
-   Results come back as HTML that the server rendered with escaping on. */
+/* heard app: drag-and-drop import with progress, and check-as-you-type. No framework, no
+   other origin. Results come back as HTML that the server rendered with escaping on, or as
+   JSON whose strings are set with textContent. Without JavaScript every form still works. */
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -17,8 +18,86 @@
     zone.addEventListener("drop", function (e) {
       if (e.dataTransfer && e.dataTransfer.files.length) {
         input.files = e.dataTransfer.files;
-        zone.submit();
+        if (zone.requestSubmit) { zone.requestSubmit(); } else { zone.submit(); }
       }
+    });
+    importWithProgress(zone);
+  }
+
+  /* The import runs on the server's worker thread; this page asks how far it got twice a
+     second and goes to the conversation when it is done. */
+  function importWithProgress(form) {
+    var button = document.getElementById("import-button");
+    var box = document.getElementById("import-progress");
+    var bar = document.getElementById("import-bar");
+    var stage = document.getElementById("import-stage");
+    var busy = false;
+
+    function showError(text) {
+      busy = false;
+      button.disabled = false;
+      button.textContent = "Import";
+      box.hidden = true;
+      var old = document.getElementById("import-error");
+      if (old) { old.remove(); }
+      var div = document.createElement("div");
+      div.className = "error";
+      div.id = "import-error";
+      div.setAttribute("role", "alert");
+      var p = document.createElement("p");
+      var strong = document.createElement("strong");
+      strong.textContent = "That didn't work. ";
+      p.appendChild(strong);
+      p.appendChild(document.createTextNode(text));
+      div.appendChild(p);
+      form.parentNode.insertBefore(div, form);
+    }
+
+    function show(data) {
+      stage.textContent = data.step ? "Step " + data.step + " of " + data.steps + ": " + data.label + "…" : data.label;
+      if (data.step) { bar.value = data.step - 0.5; } else { bar.removeAttribute("value"); }
+    }
+
+    function poll(url) {
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+        .then(function (data) {
+          if (data.error) { showError(data.error); return; }
+          show(data);
+          if (data.finished && data.location) {
+            bar.value = 4;
+            stage.textContent = "Done. Opening the conversation…";
+            window.location.assign(data.location);
+          } else {
+            setTimeout(function () { poll(url); }, 500);
+          }
+        })
+        .catch(function () { setTimeout(function () { poll(url); }, 2000); });
+    }
+
+    form.addEventListener("submit", function (e) {
+      if (!window.fetch || !window.FormData) { return; }  // the plain POST still works
+      e.preventDefault();
+      if (busy) { return; }
+      busy = true;
+      button.disabled = true;
+      button.textContent = "Importing…";
+      box.hidden = false;
+      bar.removeAttribute("value");
+      stage.textContent = "Sending the file…";
+      var old = document.getElementById("import-error");
+      if (old) { old.remove(); }
+      fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-Heard-Async": "1", "X-CSRF-Token": csrf },
+        body: new FormData(form)
+      }).then(function (r) { return r.json(); }).then(function (data) {
+        if (data.error) { showError(data.error); return; }
+        show(data);
+        poll(data.status);
+      }).catch(function () {
+        showError("The file could not be sent. Please try again.");
+      });
     });
   }
 

@@ -1,0 +1,531 @@
+"""Many couples in one input: code and analyze a study's corpus couple by couple.
+
+A researcher's file holds many couples, each under its own ``conversation_id`` (or a
+``couple_id`` field, when one couple spans several conversations). heard takes it one couple at
+a time, so that memory holds one batch of messages and one couple's analysis, never the corpus:
+
+- **Grouping.** Messages of one couple must come together in the stream (couples in any order,
+  messages in time order within each). Given a file, heard first reads it once to check that;
+  a file whose couples are interleaved is sorted on disk (:func:`sort_by_couple`: sorted runs
+  of :data:`SORT_RUN` messages in a private temporary folder, merged back, deleted at the end),
+  so memory stays bounded either way. Given messages from Python (a stream that can't be read
+  twice), a couple that comes back after another one is error E027.
+- **Coding.** The engine is loaded once; small couples are coded together in batches of about
+  :data:`CODE_BATCH` messages (coding looks back only within a conversation, so a batch codes
+  each message exactly as coding the whole file would).
+- **Analysis.** Each couple gets the same :class:`~heard.Analysis` that :func:`heard.analyze`
+  gives for that couple alone. A couple that can't be analyzed (one sender, a third person)
+  gets its numbered error in its result and the run goes on.
+
+What grows with the number of couples: each couple's id (to notice one that comes back, about
+100 bytes) and, in :class:`ManyAnalysis`, the first :data:`ERRORS_KEPT` errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import pickle
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from heard.errors import HeardError, InputError
+from heard.model import Corpus, Message, Step
+
+if TYPE_CHECKING:
+    from heard._analysis import Analysis
+    from heard.ingest import ImportReport, ReadOptions
+
+__all__ = [
+    "CoupleResult",
+    "ManyAnalysis",
+    "couple_key",
+    "iter_couples",
+    "report_filename",
+    "sort_by_couple",
+]
+
+#: Messages coded together in one call of the engine (several small couples at once).
+CODE_BATCH = 2000
+#: Messages per sorted run when an interleaved input is sorted on disk.
+SORT_RUN = 100_000
+#: Errors kept (with their couple) in a run's summary; the count covers all of them.
+ERRORS_KEPT = 100
+
+
+def couple_key(message: Message) -> str:
+    """Which couple a message belongs to: its ``couple_id`` field, else its conversation."""
+    cid = message.extra.get("couple_id") if message.extra else None
+    return str(cid) if cid not in (None, "") else message.conversation_id
+
+
+def conversation_key(message: Message) -> str:
+    """A conversation within its couple (a study may reuse conversation ids per couple)."""
+    cid = message.extra.get("couple_id") if message.extra else None
+    if cid in (None, ""):
+        return message.conversation_id
+    return f"{cid}\x00{message.conversation_id}"
+
+
+def iter_couples(
+    messages: Iterable[Message],
+    *,
+    key: Callable[[Message], str] = couple_key,
+    where: str = "input",
+) -> Iterator[tuple[str, list[Message]]]:
+    """``(couple id, its messages)`` for each run of messages with the same key, in order.
+
+    Raises :class:`~heard.errors.InputError` (E027) when a couple comes back after another
+    one: its messages must come together (sort them first, see :func:`sort_by_couple`).
+    """
+    seen: set[str] = set()
+    current: str | None = None
+    bucket: list[Message] = []
+    for n, m in enumerate(messages, 1):
+        k = key(m)
+        if k != current:
+            if bucket:
+                yield current, bucket  # type: ignore[misc]
+            if k in seen:
+                raise InputError.from_code("E027", path=where, couple=k, n=n)
+            seen.add(k)
+            current, bucket = k, []
+        bucket.append(m)
+    if bucket:
+        yield current, bucket  # type: ignore[misc]
+
+
+def _is_grouped(messages: Iterable[Message], key: Callable[[Message], str]) -> bool:
+    """Whether each key's messages come together; reads the stream to its end either way, so
+    that the import's checks (a group chat, one sender) run before any work starts."""
+    seen: set[str] = set()
+    current: str | None = None
+    grouped = True
+    for m in messages:
+        k = key(m)
+        if k != current:
+            if k in seen:
+                grouped = False
+            seen.add(k)
+            current = k
+    return grouped
+
+
+def sort_by_couple(
+    messages: Iterable[Message],
+    *,
+    key: Callable[[Message], str] = couple_key,
+    run: int = SORT_RUN,
+) -> Iterator[Message]:
+    """The messages with each couple's together, in the order couples first appear.
+
+    Within a couple, input order is kept (a stable sort). Runs of ``run`` messages are sorted
+    in memory and written to a private temporary folder (pickles of heard's own objects,
+    deleted when the stream ends), then merged, so memory holds one run, not the input.
+    """
+    rank: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="heard-sort-") as tmp:
+        files: list[Path] = []
+        chunk: list[tuple[int, int, Message]] = []
+
+        def spill() -> None:
+            chunk.sort(key=lambda t: (t[0], t[1]))
+            path = Path(tmp) / f"run-{len(files):05d}.pickle"
+            with path.open("wb") as f:
+                for item in chunk:
+                    pickle.dump(item, f, protocol=pickle.HIGHEST_PROTOCOL)
+            files.append(path)
+            chunk.clear()
+
+        for seq, m in enumerate(messages):
+            k = key(m)
+            r = rank.get(k)
+            if r is None:
+                r = rank[k] = len(rank)
+            chunk.append((r, seq, m))
+            if len(chunk) >= run:
+                spill()
+        rank.clear()
+        if not files:  # it all fit in one run: no disk needed
+            chunk.sort(key=lambda t: (t[0], t[1]))
+            for _, _, m in chunk:
+                yield m
+            return
+        if chunk:
+            spill()
+        handles = [p.open("rb") for p in files]
+        try:
+            for _, _, m in heapq.merge(*(_unpickled(h) for h in handles),
+                                       key=lambda t: (t[0], t[1])):
+                yield m
+        finally:
+            for h in handles:
+                h.close()
+
+
+def _unpickled(handle: Any) -> Iterator[tuple[int, int, Message]]:
+    while True:
+        try:
+            yield pickle.load(handle)  # only files this run wrote, in its private folder
+        except EOFError:
+            return
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Source:
+    """Where a many-couples run reads from: a re-readable file, or a one-pass stream."""
+
+    open: Callable[[], Iterable[Message]]
+    name: str
+    rereadable: bool
+    first: ImportReport | None = None
+
+
+def _source(source: Any, format: str | None, options: ReadOptions | None) -> _Source:
+    from heard.ingest import Input, ReadOptions, read_export
+
+    if isinstance(source, Corpus):
+        corpus = source
+        return _Source(open=corpus.iter_messages, name="corpus", rereadable=True)
+    if isinstance(source, str | Path | Input):
+        # stdin is spooled once, so that it can be read twice
+        target = source if isinstance(source, Input) else Input.open(source)
+        opts = options or ReadOptions()
+        state = _Source(open=lambda: (), name=target.name, rereadable=True)
+
+        def open_() -> Iterable[Message]:
+            imp = read_export(target, format=format, options=opts)
+            if state.first is None:
+                state.first = imp.report
+            return imp
+
+        state.open = open_
+        return state
+    return _Source(open=lambda: source, name="input", rereadable=False)
+
+
+def _grouped(src: _Source, key: Callable[[Message], str], presorted: bool | None
+             ) -> Iterator[tuple[str, list[Message]]]:
+    """The source's couples, one at a time, sorting on disk when it has to."""
+    if presorted is False:
+        return iter_couples(sort_by_couple(src.open(), key=key), key=key, where=src.name)
+    if presorted or not src.rereadable or _is_grouped(src.open(), key):
+        return iter_couples(src.open(), key=key, where=src.name)
+    return iter_couples(sort_by_couple(src.open(), key=key), key=key, where=src.name)
+
+
+def _batches(groups: Iterable[tuple[str, list[Message]]], size: int
+             ) -> Iterator[list[tuple[str, list[Message]]]]:
+    batch: list[tuple[str, list[Message]]] = []
+    n = 0
+    for g in groups:
+        batch.append(g)
+        n += len(g[1])
+        if n >= size:
+            yield batch
+            batch, n = [], 0
+    if batch:
+        yield batch
+
+
+def _fitted(coder: Step | None) -> Step:
+    from heard.api import default_coder
+
+    engine = coder or default_coder()
+    engine.fit(Corpus())
+    return engine
+
+
+def code_many(
+    source: Any,
+    *,
+    coder: Step | None = None,
+    format: str | None = None,
+    options: ReadOptions | None = None,
+    presorted: bool | None = None,
+    batch: int = CODE_BATCH,
+) -> Iterator[Message]:
+    """Code every message of any number of conversations, streaming: one batch in memory.
+
+    Messages come out conversation by conversation, in the order conversations first appear
+    (as :func:`heard.code` orders them). See :func:`heard.api.code_many`.
+    """
+    src = _source(source, format, options)
+    engine = _fitted(coder)
+    for group in _batches(_grouped(src, conversation_key, presorted), batch):
+        corpus = Corpus([])
+        corpus.conversations.extend(
+            c for _, msgs in group for c in Corpus.from_messages(msgs).conversations)
+        engine.transform(corpus)
+        yield from corpus.iter_messages()
+
+
+def load_one_or_many(target: Any, *, format: str | None = None,
+                     options: ReadOptions | None = None) -> Corpus | None:
+    """The input as one couple's :class:`Corpus` (as :func:`heard.load` gives it), or None
+    when it holds many couples.
+
+    Many couples: a ``couple_id`` field, or more than two people across two or more
+    conversations (each conversation of at most two: the import refuses a group chat). The
+    reading stops as soon as that shows, so a study's corpus is never held in memory; one
+    couple is read once, as :func:`heard.load` reads it.
+    """
+    from heard.ingest import Input, ReadOptions, read_export
+
+    opts = options or ReadOptions()
+    source = target if isinstance(target, Input) else Input.open(target)
+    imp = read_export(source, format=format, options=opts)
+    messages: list[Message] = []
+    senders: set[str] = set()
+    first: str | None = None
+    several = False
+    for m in imp:
+        if m.extra and m.extra.get("couple_id") not in (None, ""):
+            return None
+        if first is None:
+            first = m.conversation_id
+        elif not several and m.conversation_id != first:
+            several = True
+        if m.is_human:
+            senders.add(m.sender)
+            if several and len(senders) > 2:
+                return None
+        messages.append(m)
+    corpus = Corpus.from_messages(messages)
+    corpus.meta["imports"] = [imp.report.to_dict()]
+    if opts.me:
+        corpus.meta["me"] = opts.me
+    return corpus
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class CoupleResult:
+    """One couple's analysis, or the numbered error that stopped it.
+
+    Attributes
+    ----------
+    couple_id : str
+        The ``couple_id`` field, else the ``conversation_id``.
+    conversation_ids : tuple of str
+    messages : int
+    senders : tuple of str
+    analysis : Analysis or None
+        None when the couple could not be analyzed (see ``error``).
+    error : str or None
+        The numbered error, as the CLI prints it ("E013: ...").
+    """
+
+    couple_id: str
+    conversation_ids: tuple[str, ...]
+    messages: int
+    senders: tuple[str, ...]
+    analysis: Analysis | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.analysis is not None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The corpus table's rows for this couple: one per partner (none after an error)."""
+        if self.analysis is None:
+            return []
+        from heard.report import partner_rows
+
+        concern = self.analysis.safety.triggered
+        return [{**row, "safety_concern": concern}
+                for row in partner_rows(self.analysis, self.couple_id)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON line of ``heard analyze --json`` on many couples."""
+        out: dict[str, Any] = {"couple_id": self.couple_id,
+                               "conversation_ids": list(self.conversation_ids),
+                               "messages": self.messages, "senders": list(self.senders)}
+        if self.analysis is None:
+            out["error"] = self.error
+        else:
+            out["analysis"] = self.analysis.to_dict()
+        return out
+
+
+#: Column order of the corpus table (the report's "Both partners" rows, keyed by couple).
+def table_fields() -> tuple[str, ...]:
+    from heard.report import PARTNER_FIELDS
+
+    return (*PARTNER_FIELDS, "safety_concern")
+
+
+class _AlreadyCoded(Step):
+    """Stands in for the engine inside :func:`heard.analyze`: the batch is coded already."""
+
+    def transform(self, corpus: Corpus) -> Corpus:
+        return corpus
+
+
+class ManyAnalysis:
+    """A run over many couples: iterate it (once) for each :class:`CoupleResult`.
+
+    Couples are read, coded and analyzed as the iteration asks for them; nothing is kept after
+    a couple is handed out but counts and the first :data:`ERRORS_KEPT` errors, which
+    :meth:`summary` and :meth:`to_dict` report once the iteration has ended.
+
+    Attributes
+    ----------
+    couples, analyzed, failed, messages, safety_concerns : int
+        Counts so far.
+    errors : list of dict
+        ``{"couple_id", "error"}`` for the first :data:`ERRORS_KEPT` couples that failed.
+    """
+
+    def __init__(self, source: Any, *, format: str | None = None,
+                 options: ReadOptions | None = None, presorted: bool | None = None,
+                 given_codes: bool = False, coder: Step | None = None,
+                 analyze_kwargs: dict[str, Any] | None = None,
+                 progress: Callable[[str, int, int | None], None] | None = None) -> None:
+        self._src = _source(source, format, options)
+        self._presorted = presorted
+        self._given_codes = given_codes
+        self._coder = coder
+        self._kwargs = dict(analyze_kwargs or {})
+        self._progress = progress
+        self._used = False
+        self.couples = self.analyzed = self.failed = self.messages = self.safety_concerns = 0
+        self.errors: list[dict[str, str]] = []
+        self.coder_name = "given" if given_codes else ""
+        self.done = False
+
+    @property
+    def source(self) -> str:
+        return self._src.name
+
+    @property
+    def import_report(self) -> ImportReport | None:
+        """The import report of the input file (None for messages given from Python)."""
+        return self._src.first
+
+    def __iter__(self) -> Iterator[CoupleResult]:
+        if self._used:
+            raise RuntimeError("a ManyAnalysis can be iterated only once; call it again")
+        self._used = True
+        return self._run()
+
+    def _run(self) -> Iterator[CoupleResult]:
+        engine = None if self._given_codes else _fitted(self._coder)
+        if engine is not None:
+            self.coder_name = type(engine).__name__
+        measured = getattr(engine, "measured", None) if engine is not None else None
+        groups = _grouped(self._src, couple_key, self._presorted)
+        for batch in _batches(groups, CODE_BATCH):
+            if engine is not None:
+                corpus = Corpus([])
+                corpus.conversations.extend(
+                    c for _, msgs in batch for c in Corpus.from_messages(msgs).conversations)
+                engine.transform(corpus)
+            for cid, msgs in batch:
+                result = self._one(cid, msgs, engine, measured)
+                self._count(result)
+                if self._progress is not None:
+                    self._progress("couples", self.couples, None)
+                yield result
+            batch.clear()
+        self.done = True
+
+    def _one(self, cid: str, msgs: list[Message], engine: Step | None,
+             measured: Any) -> CoupleResult:
+        from heard.api import analyze
+
+        corpus = Corpus.from_messages(msgs)
+        senders = tuple(corpus.senders)
+        base = {"couple_id": cid, "conversation_ids": tuple(c.id for c in corpus.conversations),
+                "messages": len(msgs), "senders": senders}
+        where = f"{self._src.name}, couple {cid}"
+        try:
+            if len(senders) < 2:
+                raise InputError.from_code("E013", path=where,
+                                           sender=senders[0] if senders else "none")
+            if len(senders) > 2:
+                raise InputError.from_code("E014", path=where, count=len(senders),
+                                           senders=", ".join(senders[:6]))
+            rep = self._src.first
+            corpus.meta["imports"] = [{"path": self._src.name, "couple_id": cid,
+                                       "format": rep.format if rep else "",
+                                       "warnings": list(rep.warnings) if rep else []}]
+            if engine is None:
+                analysis = analyze(corpus, given_codes=True, **self._kwargs)
+            else:
+                analysis = analyze(corpus, coder=_AlreadyCoded(), **self._kwargs)
+                # the same Analysis heard.analyze(corpus, coder=engine) gives, without
+                # loading the engine again for every couple
+                analysis = dataclasses.replace(
+                    analysis, coder=type(engine).__name__,
+                    settings={**analysis.settings, "coder_measured": measured})
+        except HeardError as exc:
+            return CoupleResult(**base, error=str(exc))
+        return CoupleResult(**base, analysis=analysis)
+
+    def _count(self, r: CoupleResult) -> None:
+        self.couples += 1
+        self.messages += r.messages
+        if r.ok:
+            self.analyzed += 1
+            if r.analysis is not None and r.analysis.safety.triggered:
+                self.safety_concerns += 1
+        else:
+            self.failed += 1
+            if len(self.errors) < ERRORS_KEPT:
+                self.errors.append({"couple_id": r.couple_id, "error": r.error or ""})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Counts of the run (and the first errors), JSON-ready."""
+        return {"source": self._src.name, "coder": self.coder_name, "couples": self.couples,
+                "analyzed": self.analyzed, "failed": self.failed, "messages": self.messages,
+                "safety_concerns": self.safety_concerns, "errors": list(self.errors),
+                "errors_shown": len(self.errors), "complete": self.done}
+
+    def summary(self) -> str:
+        """The run in plain words, one line per fact."""
+        lines = [f"{self.couples} couple{'s' if self.couples != 1 else ''} in {self._src.name}"
+                 f" ({self.messages:,} messages): {self.analyzed} analyzed"
+                 + (f", {self.failed} could not be:" if self.failed else ".")]
+        if self.safety_concerns:
+            lines.append(f"In {self.safety_concerns} of them a message speaks of threats, "
+                         "control or self-harm: their reports open with safety information.")
+        for e in self.errors[:10]:
+            lines.append(f"  {e['couple_id']}: {e['error']}")
+        if self.failed > 10:
+            lines.append(f"  … and {self.failed - 10} more"
+                         + (f" ({len(self.errors)} listed in the JSON)" if self.errors else ""))
+        if not self.done:
+            lines.append("The run did not reach the end of the input.")
+        return "\n".join(lines)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
+                       *(f"LPT{i}" for i in range(10))})
+
+
+def report_filename(couple_id: str, used: set[str]) -> str:
+    """A file name for a couple's report that is safe on every system and not yet ``used``.
+
+    Letters, digits, ``.``, ``_`` and ``-`` are kept, anything else becomes ``_``; names that
+    collide after that (or differ only in case) get ``-2``, ``-3``...
+    """
+    stem = _UNSAFE.sub("_", couple_id).strip("._")[:80] or "couple"
+    if stem.split(".")[0].upper() in _RESERVED:  # names Windows keeps for devices
+        stem = f"couple_{stem}"
+    name, n = f"{stem}.html", 2
+    while name.lower() in used:
+        name, n = f"{stem}-{n}.html", n + 1
+    used.add(name.lower())
+    return name
