@@ -442,7 +442,7 @@ class ManyAnalysis:
 
     def _one(self, cid: str, msgs: list[Message], engine: Step | None,
              measured: Any) -> CoupleResult:
-        from heard.api import analyze
+        from heard.api import analyze, coder_settings
 
         corpus = Corpus.from_messages(msgs)
         senders = tuple(corpus.senders)
@@ -468,7 +468,8 @@ class ManyAnalysis:
                 # loading the engine again for every couple
                 analysis = dataclasses.replace(
                     analysis, coder=type(engine).__name__,
-                    settings={**analysis.settings, "coder_measured": measured})
+                    settings={**analysis.settings, "coder_measured": measured,
+                              **coder_settings(type(engine).__name__)})
         except HeardError as exc:
             return CoupleResult(**base, error=str(exc))
         return CoupleResult(**base, analysis=analysis)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from heard.dynamics import WhatIfResult
 
 __all__ = ["Analysis", "analyze", "analyze_many", "check_given_codes", "code", "code_many",
-           "default_coder", "load", "what_if"]
+           "coder_settings", "default_coder", "load", "what_if"]
 
 
 def load(
@@ -62,9 +62,20 @@ def default_coder() -> Step:
     :mod:`heard.coding._combine` for how rules and model combine (``safety_risk`` stays raised
     by rules alone, for recall).
     """
-    from heard.coding import TrainedCoder
+    from heard.coding import default_engine, make_engine
 
-    return TrainedCoder()
+    return make_engine(default_engine().key)
+
+
+def coder_settings(coder_name: str) -> dict[str, str]:
+    """What an analysis records of its coder: the registry's versioned key and display name."""
+    from heard.coding import engine_info
+
+    try:
+        info = engine_info(coder_name)
+    except InputError:  # a coder of the caller's own, not one of heard's
+        return {"coder_key": coder_name, "coder_label": coder_name}
+    return {"coder_key": info.versioned_key, "coder_label": info.label}
 
 
 def _as_corpus(messages: Corpus | Iterable[Message]) -> Corpus:
@@ -196,6 +207,7 @@ def analyze(
         "n_permutations": n_permutations,
         "seed": seed,
         "coder_measured": measured,
+        **coder_settings(coder_name),
     }
     kwargs: dict[str, Any] = {}
     if generated_at is not None:

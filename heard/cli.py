@@ -279,38 +279,19 @@ def _import_folder(args: argparse.Namespace) -> int:
 
 
 def _engine(args: argparse.Namespace) -> Any:
-    """The coder named by ``--engine`` (None: the API's default coder)."""
-    engine = getattr(args, "engine", None)
-    if engine in (None, "default"):
+    """The coder named by ``--engine`` (None: the API's default coder), from the registry."""
+    from heard.coding import engine_info, make_engine
+
+    key = getattr(args, "engine", None)
+    if key in (None, "default"):
         return None
-    if engine == "rules":
-        from heard.coding import RuleCoder
-
-        return RuleCoder()
-    if engine == "encoder":
-        from heard.coding import EncoderCoder
-
-        return EncoderCoder(model=getattr(args, "model", None))
-    if engine == "trained":
-        from heard.coding import TrainedCoder
-
-        return TrainedCoder(model=getattr(args, "model", None))
-    if engine == "embed":
-        from heard.coding import EmbeddingCoder
-
-        return EmbeddingCoder(embed_model=args.embed_model, head=args.model).fit()
-    if engine == "llm":
-        from heard.coding import LLMCoder
-
-        missing = [flag for flag, value in (("--endpoint", args.endpoint),
-                                            ("--llm-model", args.llm_model)) if not value]
-        if missing:
-            raise OptionError.from_code("E463", what=" and ".join(missing))
-        coder = LLMCoder(endpoint=args.endpoint, model=args.llm_model,
-                         allow_remote=args.allow_remote, timeout=args.llm_timeout)
-        coder.fit()
-        return coder
-    raise OptionError.from_code("E454", value=engine)
+    info = engine_info(key)
+    missing = [f"--{opt.replace('_', '-')}" for opt in info.required
+               if not getattr(args, opt, None)]
+    if missing:
+        raise OptionError.from_code("E463", what=" and ".join(missing))
+    return make_engine(key, **{setting: getattr(args, option, None)
+                               for setting, option in info.cli.items()})
 
 
 def _report_engine(coder: Any) -> None:
@@ -325,11 +306,11 @@ def _report_engine(coder: Any) -> None:
 
 
 def _add_engine_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["encoder", "trained", "rules", "embed", "llm"],
-                   help="coding engine (default: trained, the linear model); encoder: the "
-                        "fine-tuned sentence encoder; embed: sentence "
-                        "embeddings from a local model (see --embed-model); llm: a language "
-                        "model on an OpenAI-compatible server you run (see --endpoint)")
+    from heard.coding import engines
+
+    p.add_argument("--engine", choices=list(engines()),
+                   help="coding engine: " + "; ".join(f"{k}: {e.help}"
+                                                      for k, e in engines().items()))
     p.add_argument("--model", metavar="DIR",
                    help="a model folder written by `heard train --engine encoder|trained|embed` "
                         "for that engine (default: the packaged one)")

@@ -281,7 +281,7 @@ class E:
         "Pass --corpus with heard's corpus folder (data/corpus)."
     )
     E454 = (
-        "unknown engine '{value}'. Choose 'encoder', 'trained', 'rules', 'embed' or 'llm'."
+        "unknown engine '{value}'. Choose one of: {choices}."
     )
     E455 = (
         "{option} must be {detail} (got {value!r})."

@@ -500,7 +500,7 @@ class Store:
 
     def _analyze(self, chat_id: int, corpus: Corpus,
                  info: dict[str, Any] | None = None) -> Analysis:
-        from heard.api import analyze
+        from heard.api import analyze, coder_settings
 
         info = info or self.chat(chat_id)
         corpus.meta["imports"] = [i["report"] for i in info["imports"]]
@@ -510,7 +510,8 @@ class Store:
         if coder:
             # the codes were stored by heard's own coder at import, not given by the person
             result = replace(result, coder=coder,
-                             settings={**result.settings, "coder_measured": measured})
+                             settings={**result.settings, "coder_measured": measured,
+                                       **coder_settings(coder)})
         self._cache[chat_id] = (info["revision"], result)
         return result
 

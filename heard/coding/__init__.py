@@ -7,6 +7,13 @@ from heard.coding._evaluate import (
     family_confusion,
     load_gold,
 )
+from heard.coding._registry import (
+    EngineInfo,
+    default_engine,
+    engine_info,
+    engines,
+    make_engine,
+)
 from heard.model import Codebook, CodeInfo, FamilyInfo, codebook, explain
 
 __all__ = [
@@ -17,6 +24,7 @@ __all__ = [
     "EmbeddingCrossValidation",
     "EmbeddingHead",
     "EncoderCoder",
+    "EngineInfo",
     "EvaluationResult",
     "FamilyInfo",
     "LLMCoder",
@@ -28,6 +36,9 @@ __all__ = [
     "codebook",
     "cross_validate",
     "cross_validate_embed",
+    "default_engine",
+    "engine_info",
+    "engines",
     "evaluate",
     "evaluate_real",
     "explain",
@@ -35,6 +46,7 @@ __all__ = [
     "load_gold",
     "load_head",
     "load_model",
+    "make_engine",
     "save_head",
     "save_model",
     "text_in_context",

@@ -53,13 +53,8 @@ def _header(analysis: Analysis) -> dict[str, Any]:
         else gen.strftime("%d %b %Y, %H:%M"),
         "generated_iso": gen.isoformat(),
         "version": __version__,
-        "coder": {"given": "codes given with the input", "RuleCoder": "heard's rules",
-                  "EncoderCoder": "heard's language model, fine-tuned on real conversations, "
-                                  "with its safety rules",
-                  "TrainedCoder": "heard's trained model, with its rules",
-                  "EmbeddingCoder": "sentence embeddings, with heard's rules",
-                  "LLMCoder": "a language model you run"}.get(
-            analysis.coder, analysis.coder),
+        # the registry's name for the engine, recorded by the API with the analysis
+        "coder": analysis.settings.get("coder_label") or analysis.coder,
         "senders": list(analysis.senders),
         # set by `heard demo`: a sample is said to be one, so nobody takes it for theirs
         "sample": analysis.corpus.meta.get("sample"),
