@@ -204,7 +204,7 @@ class DiscordReader(Reader):
                         yield message
             if not found:
                 raise ExportFormatError.from_code(
-                    "E152", path=member.label, line=stream.line(), app="DiscordChatExporter",
+                    "E152", path=member.label, line=stream.line, app="DiscordChatExporter",
                     detail="there is no 'messages' list")
 
     def _json_message(self, item: Any, line: int, member: Member, cid: str,

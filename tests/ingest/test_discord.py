@@ -178,3 +178,13 @@ def test_discord_export_without_guild_is_still_detected(tmp_path: Path) -> None:
     path = _dce_dm(tmp_path, guild=None)
     assert detect_format(Input.open(path))[0] == "discord"
     assert len(list(read_export(path))) == 2
+
+
+def test_discord_json_without_messages_is_e152_with_its_line(tmp_path: Path) -> None:
+    """Found by the property test: an export cut before its 'messages' list."""
+    path = tmp_path / "dm.json"
+    path.write_text('{"guild": {"id": "0", "name": "Direct Messages"},\n'
+                    ' "channel": {"id": "1", "type": "DirectTextChat", "name": "mira"}}\n',
+                    encoding="utf-8")
+    with pytest.raises(ExportFormatError, match=r"^E152: .*dm\.json.* line \d+"):
+        list(read_export(path, format="discord"))
