@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from heard.report._evidence import EvidenceIndex, MessageIndex, code_label
+from heard.report._evidence import EvidenceIndex, MessageIndex
 
 if TYPE_CHECKING:
     from heard._analysis import Analysis
@@ -176,27 +176,30 @@ def _example(pairs: list[tuple[str, str | None]], shown: set[str]) -> tuple[str,
     return pick
 
 
-def _tries(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex, s: str,
+def _worked(kind: str, ref: dict[str, Any], outcomes: list[Any], idx: MessageIndex,
+            shown: set[str]) -> dict[str, Any]:
+    """A thing that worked: its figure and the latest exchange not yet quoted."""
+    first, reply = _example([(r.message_id, r.response_ids[0]) for r in outcomes], shown)
+    return {"kind": kind, "ref": ref, "messages": _pair(idx, first, reply)}
+
+
+def _tries(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex, mine: dict[str, Any],
            other: str, shown: set[str]) -> list[dict[str, Any]]:
-    """What already worked, from ``s``'s side: each with a count and one quoted example."""
+    """What already worked, from one partner's side: each with a count and a quoted example.
+
+    ``mine`` is that partner's row of the strengths section: its figures count the same
+    exchanges, so the first screen links to the same lists of messages.
+    """
     p = analysis.patterns
+    s = mine["sender"]
     out: list[dict[str, Any]] = []
-    held = [r for r in p.reaches if r.partner == s and r.outcome == "heard" and r.response_ids]
+    # a reach that was heard, or a repair that landed, always has its answer
+    held = [r for r in p.reaches if r.partner == s and r.outcome == "heard"]
     if held:
-        first, reply = _example([(r.message_id, r.response_ids[0]) for r in held], shown)
-        out.append({"kind": "held",
-                    "ref": ev.ref(f"{other}'s reaches that {s} held",
-                                  [i for x in held for i in (x.message_id, *x.response_ids)],
-                                  n=len(held)),
-                    "messages": _pair(idx, first, reply)})
-    landed = [r for r in p.repairs if r.sender == s and r.outcome == "landed" and r.response_ids]
+        out.append(_worked("held", mine["held"], held, idx, shown))
+    landed = [r for r in p.repairs if r.sender == s and r.outcome == "landed"]
     if landed:
-        first, reply = _example([(r.message_id, r.response_ids[0]) for r in landed], shown)
-        out.append({"kind": "repair",
-                    "ref": ev.ref(f"{s}'s repair attempts that {other} took in",
-                                  [i for x in landed for i in (x.message_id, *x.response_ids)],
-                                  n=len(landed)),
-                    "messages": _pair(idx, first, reply)})
+        out.append(_worked("repair", mine["repairs_landed"], landed, idx, shown))
     kinds = _reach_kinds([r for r in p.reaches if r.sender == s], ev, s, other)
     if kinds:
         out.append(kinds)
@@ -206,17 +209,19 @@ def _tries(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex, s: str,
         and any(c in ("validation", "ownership", "curiosity") for c in m.code_names))]
     if own:
         pick, _ = _example([(x.message_id, None) for x in own], shown)
-        m = next(x for x in own if x.message_id == pick)
-        code = next(c for c in ("ownership", "validation", "curiosity") if c in m.code_names)
-        out.append({"kind": "hold", "label": code_label(code).lower(),
+        out.append({"kind": "hold",
                     "ref": ev.ref(f"{s}'s messages that owned a part, validated or asked",
                                   [x.message_id for x in own]),
                     "messages": _pair(idx, pick, None)})
     return out[: _settings()["tries_per_partner"]]
 
 
-def answer(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str, Any]:
-    """The first screen's data: the loop between the two, how often, what broke it, what to try."""
+def answer(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex,
+           strengths: dict[str, Any]) -> dict[str, Any]:
+    """The first screen's data: the loop between the two, how often, what broke it, what to try.
+
+    ``strengths`` is the strengths section's data (:func:`heard.report._sections.strengths`).
+    """
     p = analysis.patterns
     senders = list(p.senders)
     people = [_reaching(p, ev, s, _other(senders, s)) for s in senders]
@@ -231,7 +236,8 @@ def answer(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str
         "episodes": len(p.episodes),
         "trend": _trend(analysis, ev),
         "breaks": breaks,
-        "tries": [{"sender": s, "other": _other(senders, s),
-                   "found": _tries(analysis, idx, ev, s, _other(senders, s), shown)}
-                  for s in senders],
+        "tries": [{"sender": mine["sender"], "other": _other(senders, mine["sender"]),
+                   "found": _tries(analysis, idx, ev, mine, _other(senders, mine["sender"]),
+                                   shown)}
+                  for mine in strengths["people"]],
     }

@@ -77,10 +77,14 @@ def write_html(analysis: Analysis, path: str | Path, *, transcript: bool = False
     InputError
         E021 when the file can't be written (a missing folder, no permission).
     """
+    return write_file(path, render_html(analysis, transcript=transcript).encode("utf-8"))
+
+
+def write_file(path: str | Path, data: bytes) -> Path:
+    """Write a report's bytes to ``path``; a path that can't be written is E021."""
     target = Path(path)
-    html = render_html(analysis, transcript=transcript)
     try:
-        target.write_text(html, encoding="utf-8")
+        target.write_bytes(data)
     except OSError as exc:
         raise InputError.from_code("E021", path=str(target), detail=exc.strerror or exc) from exc
     return target

@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
-from heard.errors import InputError
+from heard.report._html import write_file
 from heard.report._pdf_words import Words, answer_blocks, shorten
 from heard.report._sections import BROKE_WORDS
 from heard.report._view import build_context
@@ -631,10 +631,4 @@ def write_summary_pdf(analysis: Analysis, path: str | Path, *, redact: bool = Fa
     InputError
         E021 when the file can't be written (a missing folder, no permission).
     """
-    target = Path(path)
-    pdf = render_summary_pdf(analysis, redact=redact)
-    try:
-        target.write_bytes(pdf)
-    except OSError as exc:
-        raise InputError.from_code("E021", path=str(target), detail=exc.strerror or exc) from exc
-    return target
+    return write_file(path, render_summary_pdf(analysis, redact=redact))

@@ -233,12 +233,13 @@ def build_context(analysis: Analysis, *, transcript: bool = False) -> dict[str, 
     idx = MessageIndex(analysis.corpus)
     ev = EvidenceIndex(idx)
     safety = _safety(analysis, idx)
+    went_well = strengths(analysis, idx, ev)
     ctx: dict[str, Any] = {
         "header": _header(analysis),
         "overview": _overview(analysis),
         "safety": safety,
-        "strengths": strengths(analysis, idx, ev),
-        "summary": answer(analysis, idx, ev),
+        "strengths": went_well,
+        "summary": answer(analysis, idx, ev, went_well),
         "loops": loops(analysis, idx, ev),
         "partners": partners(analysis, idx, ev),
         "chasing": chasing(analysis, idx, ev),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,3 +46,21 @@ def chat_safety(tmp_path: Path) -> Path:
     p.parent.mkdir()
     p.write_text(V1 + V2_EXTRA + SAFETY, encoding="utf-8")
     return p
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Any:
+    """The app through FastAPI's TestClient, on a fresh data folder, with its CSRF cookie."""
+    pytest.importorskip("fastapi",
+                        reason="the app extra is not installed (pip install 'heard[app]')")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from heard.app import create_app
+
+    c = TestClient(create_app(data_dir=tmp_path / "data", max_upload_mb=0.05))
+    c.get("/")
+    return c

@@ -18,15 +18,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 import heard.report
-from heard.app import create_app
 from heard.app._wording import for_the_form, safe_filename
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> TestClient:
-    c = TestClient(create_app(data_dir=tmp_path / "data", max_upload_mb=0.05))
-    c.get("/")
-    return c
 
 
 def _tok(c: TestClient) -> str:

@@ -15,13 +15,6 @@ with warnings.catch_warnings():
 from heard.app import create_app
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> TestClient:
-    c = TestClient(create_app(data_dir=tmp_path / "data", max_upload_mb=0.05))
-    c.get("/")
-    return c
-
-
 def _tok(c: TestClient) -> str:
     return c.cookies["heard_csrf"]
 
