@@ -79,7 +79,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     from heard.coding import EmbeddingCoder, SentenceEmbedder, load_gold
-    from heard.coding._embed import model_fingerprint, resolve_embed_model
+    from heard.coding._embed_model import model_fingerprint, resolve_embed_model
     from heard.model import Corpus
 
     messages = []

@@ -12,15 +12,19 @@ in its own process and in turn:
 
 For each it prints wall time, CPU time (user + system of the child, from ``wait4``: the figure
 to trust on a shared machine, where wall time depends on what else runs), and peak resident
-memory. ``--repeat N`` keeps each tool's fastest run.
+memory. ``--repeat N`` keeps each tool's fastest run. ``--check`` also writes the same import
+message by message (``record_to_json(message_to_record(m))`` over ``read_export``, the path
+``heard import`` took before it wrote WhatsApp's JSON Lines directly) and checks that the two
+files are byte for byte the same.
 
     .venv/bin/python bench/bench_import_e2e.py --bench-python /tmp/venv-bench/bin/python
-    .venv/bin/python bench/bench_import_e2e.py --messages 100000 --skip-others
+    .venv/bin/python bench/bench_import_e2e.py --messages 100000 --skip-others --check
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import os
 import subprocess
 import sys
@@ -42,6 +46,16 @@ try:  # whatstk 0.9 refuses files over 50 MB unless max_size is lifted
 except TypeError:
     df = df_from_whatsapp(sys.argv[1], hformat=hformat)
 print(len(df))
+"""
+
+_REFERENCE = """
+import sys
+from heard.ingest import ReadOptions, read_export
+from heard.model import message_to_record, record_to_json
+imp = read_export(sys.argv[1], options=ReadOptions(tz="Europe/London"))
+with open(sys.argv[2], "w", encoding="utf-8", newline="\\n") as f:
+    for m in imp:
+        f.write(record_to_json(message_to_record(m)) + "\\n")
 """
 
 
@@ -67,6 +81,8 @@ def main() -> None:
     ap.add_argument("--bench-python", default="/tmp/venv-bench/bin/python",
                     help="an interpreter with whatstk installed")
     ap.add_argument("--skip-others", action="store_true")
+    ap.add_argument("--check", action="store_true",
+                    help="check heard's output against the message-by-message path")
     args = ap.parse_args()
 
     heard = str(ROOT / ".venv" / "bin" / "heard")
@@ -92,7 +108,14 @@ def main() -> None:
             print(f"{name:28} {wall:8.2f} {cpu:8.2f} {peak:8.0f}")
         if len(best) == 2:
             (_, hc, _), (_, wc, _) = best.values()
-            print(f"heard / whatstk CPU time: {hc / wc:.2f}x (below 1: heard is faster)")
+            print(f"whatstk / heard CPU time: {wc / hc:.2f}x (above 1: heard is faster)")
+        if args.check:
+            reference = Path(tmp) / "reference.jsonl"
+            run([sys.executable, "-c", _REFERENCE, str(chat), str(reference)])
+            same = filecmp.cmp(out, reference, shallow=False)
+            print(f"byte for byte the same as message by message: {'yes' if same else 'NO'}")
+            if not same:
+                raise SystemExit(1)
 
 
 if __name__ == "__main__":

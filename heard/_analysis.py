@@ -1,13 +1,18 @@
-"""The analysis of a corpus: coding, patterns, safety and dynamics, as one results object."""
+"""The analysis of a corpus: coding, patterns, safety and dynamics, as one results object.
+
+Like every result, :class:`Analysis` derives ``to_dict()`` from its fields (the JSON of
+``heard analyze --json``) and gives a ``summary()`` made of its parts' summaries, safety
+first.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from heard.model import Corpus
+from heard.model import Corpus, Result, Summary, Text, json_field
 
 if TYPE_CHECKING:
     from heard.dynamics import DynamicsResult
@@ -17,7 +22,7 @@ __all__ = ["Analysis"]
 
 
 @dataclass(frozen=True)
-class Analysis:
+class Analysis(Result):
     """Everything heard found in a corpus. Build it with :func:`heard.analyze`.
 
     Attributes
@@ -38,13 +43,22 @@ class Analysis:
         When the analysis ran (fixed in tests so that reports are deterministic).
     """
 
-    corpus: Corpus
+    # the JSON describes the corpus (overview, code_counts) instead of repeating its messages,
+    # and puts the dynamics' four parts at the top level
+    corpus: Corpus = json_field(omit=True)
     patterns: PatternResult
     safety: SafetyResult
-    dynamics: DynamicsResult | None = None
+    dynamics: DynamicsResult | None = json_field(default=None, inline=True)
     coder: str = "rules"
     settings: dict[str, Any] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    json_extra: ClassVar[dict[str, str]] = {"heard_version": "_version",
+                                            "overview": "overview",
+                                            "code_counts": "code_counts"}
+    json_order: ClassVar[tuple[str, ...]] = (
+        "heard_version", "generated_at", "coder", "settings", "overview", "safety",
+        "code_counts", "patterns", "long_arc", "sequential", "gottman_murray", "trends")
 
     @property
     def senders(self) -> list[str]:
@@ -79,20 +93,29 @@ class Analysis:
             counts.setdefault(m.sender, Counter()).update(m.code_names)
         return {s: dict(sorted(c.items())) for s, c in counts.items()}
 
-    def to_dict(self) -> dict[str, Any]:
-        """The whole analysis as JSON-ready data (what ``heard analyze --json`` writes)."""
+    @staticmethod
+    def _version() -> str:
         from heard import __version__
 
-        data: dict[str, Any] = {
-            "heard_version": __version__,
-            "generated_at": self.generated_at.isoformat(),
-            "coder": self.coder,
-            "settings": self.settings,
-            "overview": self.overview(),
-            "safety": self.safety.to_dict(),
-            "code_counts": self.code_counts(),
-            "patterns": self.patterns.to_dict(),
-        }
+        return __version__
+
+    def summary(self) -> Summary:
+        """What was analyzed, safety first when it was raised, then the patterns and the
+        dynamics, each part's own summary."""
+        ov = self.overview()
+        people = ", ".join(f"{s} {n}" for s, n in ov["by_sender"].items())
+        when = (f"{ov['first'][:10]} to {ov['last'][:10]}" if ov["first"] and ov["last"]
+                else "no dates in the messages")
+        what = Text(f"{when}; {ov['conversations']} conversations; {ov['messages']} items; "
+                    f"sent: {people}.", lead="What was analyzed: ")
+        parts: list[Any] = []
+        if self.safety.triggered:
+            parts += [*self.safety.summary().blocks, what, Text(
+                "Message patterns follow. They are not an explanation of the safety concern "
+                "above.", tone="strong")]
+        else:
+            parts.append(what)
+        parts.append(self.patterns.summary())
         if self.dynamics is not None:
-            data.update(self.dynamics.to_dict())
-        return data
+            parts.append(self.dynamics.summary())
+        return Summary("heard", parts)

@@ -24,23 +24,29 @@ What grows with the number of couples: each couple's id (to notice one that come
 from __future__ import annotations
 
 import dataclasses
-import heapq
-import pickle
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from heard._couples import (
+    SORT_RUN,
+    conversation_key,
+    couple_key,
+    is_grouped,
+    iter_couples,
+    sort_by_couple,
+)
 from heard.errors import HeardError, InputError
-from heard.model import Corpus, Message, Step
+from heard.model import Corpus, Message, Step, Summary, Table, Text
 
 if TYPE_CHECKING:
     from heard._analysis import Analysis
     from heard.ingest import ImportReport, ReadOptions
 
 __all__ = [
+    "SORT_RUN",
     "CoupleResult",
     "ManyAnalysis",
     "couple_key",
@@ -51,128 +57,8 @@ __all__ = [
 
 #: Messages coded together in one call of the engine (several small couples at once).
 CODE_BATCH = 2000
-#: Messages per sorted run when an interleaved input is sorted on disk.
-SORT_RUN = 100_000
 #: Errors kept (with their couple) in a run's summary; the count covers all of them.
 ERRORS_KEPT = 100
-
-
-def couple_key(message: Message) -> str:
-    """Which couple a message belongs to: its ``couple_id`` field, else its conversation."""
-    cid = message.extra.get("couple_id") if message.extra else None
-    return str(cid) if cid not in (None, "") else message.conversation_id
-
-
-def conversation_key(message: Message) -> str:
-    """A conversation within its couple (a study may reuse conversation ids per couple)."""
-    cid = message.extra.get("couple_id") if message.extra else None
-    if cid in (None, ""):
-        return message.conversation_id
-    return f"{cid}\x00{message.conversation_id}"
-
-
-def iter_couples(
-    messages: Iterable[Message],
-    *,
-    key: Callable[[Message], str] = couple_key,
-    where: str = "input",
-) -> Iterator[tuple[str, list[Message]]]:
-    """``(couple id, its messages)`` for each run of messages with the same key, in order.
-
-    Raises :class:`~heard.errors.InputError` (E027) when a couple comes back after another
-    one: its messages must come together (sort them first, see :func:`sort_by_couple`).
-    """
-    seen: set[str] = set()
-    current: str | None = None
-    bucket: list[Message] = []
-    for n, m in enumerate(messages, 1):
-        k = key(m)
-        if k != current:
-            if bucket:
-                yield current, bucket  # type: ignore[misc]
-            if k in seen:
-                raise InputError.from_code("E027", path=where, couple=k, n=n)
-            seen.add(k)
-            current, bucket = k, []
-        bucket.append(m)
-    if bucket:
-        yield current, bucket  # type: ignore[misc]
-
-
-def _is_grouped(messages: Iterable[Message], key: Callable[[Message], str]) -> bool:
-    """Whether each key's messages come together; reads the stream to its end either way, so
-    that the import's checks (a group chat, one sender) run before any work starts."""
-    seen: set[str] = set()
-    current: str | None = None
-    grouped = True
-    for m in messages:
-        k = key(m)
-        if k != current:
-            if k in seen:
-                grouped = False
-            seen.add(k)
-            current = k
-    return grouped
-
-
-def sort_by_couple(
-    messages: Iterable[Message],
-    *,
-    key: Callable[[Message], str] = couple_key,
-    run: int = SORT_RUN,
-) -> Iterator[Message]:
-    """The messages with each couple's together, in the order couples first appear.
-
-    Within a couple, input order is kept (a stable sort). Runs of ``run`` messages are sorted
-    in memory and written to a private temporary folder (pickles of heard's own objects,
-    deleted when the stream ends), then merged, so memory holds one run, not the input.
-    """
-    rank: dict[str, int] = {}
-    with tempfile.TemporaryDirectory(prefix="heard-sort-") as tmp:
-        files: list[Path] = []
-        chunk: list[tuple[int, int, Message]] = []
-
-        def spill() -> None:
-            chunk.sort(key=lambda t: (t[0], t[1]))
-            path = Path(tmp) / f"run-{len(files):05d}.pickle"
-            with path.open("wb") as f:
-                for item in chunk:
-                    pickle.dump(item, f, protocol=pickle.HIGHEST_PROTOCOL)
-            files.append(path)
-            chunk.clear()
-
-        for seq, m in enumerate(messages):
-            k = key(m)
-            r = rank.get(k)
-            if r is None:
-                r = rank[k] = len(rank)
-            chunk.append((r, seq, m))
-            if len(chunk) >= run:
-                spill()
-        rank.clear()
-        if not files:  # it all fit in one run: no disk needed
-            chunk.sort(key=lambda t: (t[0], t[1]))
-            for _, _, m in chunk:
-                yield m
-            return
-        if chunk:
-            spill()
-        handles = [p.open("rb") for p in files]
-        try:
-            for _, _, m in heapq.merge(*(_unpickled(h) for h in handles),
-                                       key=lambda t: (t[0], t[1])):
-                yield m
-        finally:
-            for h in handles:
-                h.close()
-
-
-def _unpickled(handle: Any) -> Iterator[tuple[int, int, Message]]:
-    while True:
-        try:
-            yield pickle.load(handle)  # only files this run wrote, in its private folder
-        except EOFError:
-            return
 
 
 # --------------------------------------------------------------------------- reading
@@ -216,7 +102,7 @@ def _grouped(src: _Source, key: Callable[[Message], str], presorted: bool | None
     """The source's couples, one at a time, sorting on disk when it has to."""
     if presorted is False:
         return iter_couples(sort_by_couple(src.open(), key=key), key=key, where=src.name)
-    if presorted or not src.rereadable or _is_grouped(src.open(), key):
+    if presorted or not src.rereadable or is_grouped(src.open(), key):
         return iter_couples(src.open(), key=key, where=src.name)
     return iter_couples(sort_by_couple(src.open(), key=key), key=key, where=src.name)
 
@@ -493,22 +379,29 @@ class ManyAnalysis:
                 "safety_concerns": self.safety_concerns, "errors": list(self.errors),
                 "errors_shown": len(self.errors), "complete": self.done}
 
-    def summary(self) -> str:
-        """The run in plain words, one line per fact."""
-        lines = [f"{self.couples} couple{'s' if self.couples != 1 else ''} in {self._src.name}"
-                 f" ({self.messages:,} messages): {self.analyzed} analyzed"
-                 + (f", {self.failed} could not be:" if self.failed else ".")]
-        if self.safety_concerns:
-            lines.append(f"In {self.safety_concerns} of them a message speaks of threats, "
-                         "control or self-harm: their reports open with safety information.")
-        for e in self.errors[:10]:
-            lines.append(f"  {e['couple_id']}: {e['error']}")
+    def summary(self) -> Summary:
+        """The run in plain words: its counts, the first errors (a table), and what to know.
+
+        ``as_text()`` is what ``heard analyze`` prints on many couples; ``as_html()`` the same
+        for a notebook or a page.
+        """
+        blocks: list[Text | Table] = [Text(
+            f"{self.couples} couple{'s' if self.couples != 1 else ''} in {self._src.name}"
+            f" ({self.messages:,} messages): {self.analyzed} analyzed"
+            + (f", {self.failed} could not be:" if self.failed else "."))]
+        if self.errors:
+            blocks.append(Table(("Couple", "Why it could not be analyzed"),
+                                [(e["couple_id"], e["error"]) for e in self.errors[:10]]))
         if self.failed > 10:
-            lines.append(f"  … and {self.failed - 10} more"
-                         + (f" ({len(self.errors)} listed in the JSON)" if self.errors else ""))
+            blocks.append(Text(f"… and {self.failed - 10} more" + (
+                f" ({len(self.errors)} listed in the JSON)" if self.errors else "")))
+        if self.safety_concerns:
+            blocks.append(Text(
+                f"In {self.safety_concerns} of them a message speaks of threats, control or "
+                "self-harm: their reports open with safety information.", tone="strong"))
         if not self.done:
-            lines.append("The run did not reach the end of the input.")
-        return "\n".join(lines)
+            blocks.append(Text("The run did not reach the end of the input.", tone="warn"))
+        return Summary("", blocks)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

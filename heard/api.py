@@ -249,7 +249,9 @@ def what_if(
         ``opening``, the ``as_fitted`` and ``changed`` simulations, ``months`` for a lasting
         change, and ``suggestions``: the smallest change of each kind that visibly moves a
         typical hard conversation (none when messages raise a safety concern). ``to_dict()``
-        is the JSON; ``summary()`` the plain text; ``result["status"]`` still works.
+        is the JSON; ``summary()`` a :class:`~heard.model.Summary` (``as_text()`` is what
+        ``heard simulate`` prints, ``as_html()`` a small table); ``result["status"]`` still
+        works.
     """
     from heard.dynamics import what_if_model
     from heard.patterns import scan_safety
@@ -342,7 +344,8 @@ def analyze_many(
     Returns
     -------
     ManyAnalysis
-        Iterate it once for the results; then ``summary()`` (plain text) and ``to_dict()``
+        Iterate it once for the results; then ``summary()`` (a :class:`~heard.model.Summary`:
+        ``as_text()``, ``as_html()``) and ``to_dict()``
         give the counts: couples, analyzed, failed (with their errors), safety concerns.
 
     Examples

@@ -24,6 +24,7 @@ Messages are numbered templates (``E012``); a test checks that numbers are uniqu
 
 from __future__ import annotations
 
+from os import PathLike, fspath
 from typing import Any
 
 __all__ = [
@@ -120,6 +121,43 @@ class E:
     E028 = (
         "'{path}' already holds files. Choose a new or empty folder for --per-couple, or pass "
         "--overwrite to replace reports of the same name."
+    )
+    # input files: bounds and damaged containers (E040-E049)
+    E040 = (
+        "'{path}' is password-protected ('{member}' is encrypted), and heard can't read "
+        "encrypted archives. Unzip it yourself and pass the folder or the chat file inside."
+    )
+    E041 = (
+        "'{path}' is packed with {detail}, which heard can't unpack. Unzip it with your "
+        "computer's own tool and pass the folder or the chat file inside."
+    )
+    E042 = (
+        "'{path}' is not a readable zip archive (a member has {detail}). "
+        "Export or download it again; the file may be damaged."
+    )
+    E043 = (
+        "'{path}': '{member}' would unpack to {size} ({detail}), far more than a chat export "
+        "holds. The archive is damaged or made to fill the disk; export the chat again."
+    )
+    E044 = (
+        "'{path}' line {line} runs over {limit} MB without a line break, which no chat export "
+        "holds. The file is damaged or not a chat export; pass the exported chat file."
+    )
+    E045 = (
+        "'{path}' line {line}: the CSV can't be read ({detail}). A quote may be left open; "
+        "fix that line, or export the file again."
+    )
+    E046 = (
+        "can't read '{path}' ({detail}). Remove the broken link or file, or pass the export "
+        "itself."
+    )
+    E047 = (
+        "'{path}' is a zip archive with no chat export heard can read inside ({detail}). "
+        "Unzip it and pass the chat file or folder inside."
+    )
+    E048 = (
+        "'{path}': not enough free space to unpack '{member}' ({size}) into {folder}. Free "
+        "some space, or unzip it yourself and pass the file."
     )
     # chat-app importers: WhatsApp, Telegram, Signal (E100-E149)
     E101 = (
@@ -229,6 +267,36 @@ class E:
     )
     # options
     E030 = "{option}: {detail}"
+    # the command line and its outputs (heard/cli, heard/_files.py): E031-E039
+    E031 = "{detail}. See `{prog} --help`."
+    E032 = (
+        "'{path}' is a folder. Give a file name for the output, for example '{example}'."
+    )
+    E033 = (
+        "can't write '{path}': the disk is full. Free some space, or write the output to "
+        "another disk."
+    )
+    E034 = "'{path}' is {kind}, not a file. Choose a file path for the output."
+    E035 = (
+        "standard input is closed, so there is nothing to read for '-'. Pass the file's path "
+        "instead, or send it in with `<`, e.g. heard {command} - < chat.txt"
+    )
+    E036 = (
+        "{option}: the name '{shown}' is not valid UTF-8 text, so heard can't keep it in its "
+        "output. Rename the file (letters, digits, - and _ are safe) and try again."
+    )
+    E037 = (
+        "the context file '{path}' holds {what}, over the limit of {limit}. Keep only the "
+        "messages just before the one you check."
+    )
+    E038 = (
+        "standard output is closed, so heard has nowhere to write. Pass -o FILE, or run the "
+        "command without closing its output."
+    )
+    E039 = (
+        "the text on standard input {problem}. Pass the message in quotes instead, or send a "
+        "UTF-8 text file with `<`."
+    )
     # heard's own data
     E051 = "can't load heard's data file '{file}': {detail}. Reinstall heard."
     # steps
@@ -416,6 +484,103 @@ class E:
         "--data-dir."
     )
     E511 = "--port must be between 1 and 65535 (got {value})."
+    # the app's hardening: forged requests, error pages, limits, the folder lock (E512-E529)
+    E512 = (
+        "this request did not come from heard's own pages (another web page or program sent "
+        "it), so heard refused it. Open heard at the address it printed when it started."
+    )
+    E513 = "there is no page at '{path}'. Go back to the list of conversations."
+    E514 = (
+        "'{path}' can't take a {method} request. Go back to the list of conversations and use "
+        "the buttons there."
+    )
+    E515 = "the address or form holds a value heard can't use ({detail}). Go back and try again."
+    E516 = (
+        "heard hit a problem it did not expect ({kind}). Go back and try again; if it happens "
+        "again, please report it: this is a bug in heard."
+    )
+    E517 = (
+        "the request is not JSON heard can use ({detail}). Send an object with a 'text' string "
+        "and, if you like, a 'context' list of strings."
+    )
+    E518 = (
+        "the context holds {n} messages of {chars} characters in all; the check reads at most "
+        "{max_n} earlier messages of up to {max_chars} characters. Send only the last few."
+    )
+    E519 = (
+        "the request is larger than {limit_kb} KB, the most heard reads for it. Check one "
+        "message at a time."
+    )
+    E520 = (
+        "another heard is already using the data folder '{path}'. Use that one, stop it first, "
+        "or start this one with --data-dir and another folder."
+    )
+    E521 = (
+        "the last import of '{title}' has not finished, so its patterns are not ready yet. If "
+        "it was interrupted, import the same file again to finish it; nothing already saved "
+        "is lost."
+    )
+    E522 = (
+        "heard could not read '{name}' ({detail}). Export the chat again, or pick the exported "
+        "chat file; if it happens again with this file, please report it."
+    )
+    # the store's encryption (heard/app/_vault.py, _unlock.py): E530-E549
+    E530 = (
+        "that passphrase doesn't open heard's store. Check Caps Lock and the keyboard layout, "
+        "and try again."
+    )
+    E531 = (
+        "heard's store '{path}' is damaged: the passphrase is right, but the file won't open "
+        "({detail}). Put back a backup of the data folder, or delete everything with "
+        "`heard forget --all` and import again."
+    )
+    E532 = (
+        "heard's key file '{path}' is damaged ({detail}), so the store can't be unlocked. Put "
+        "back a backup of it, or delete everything with `heard forget --all`."
+    )
+    E533 = (
+        "heard's store '{path}' is encrypted but its key file heard.key.json is missing, so it "
+        "can't be unlocked. Put the file back from a backup, or delete everything with "
+        "`heard forget --all`."
+    )
+    E534 = (
+        "the passphrase must be at least {n} characters long. A few words you will remember "
+        "work well."
+    )
+    E535 = "the two passphrases are not the same. Type it again in both boxes."
+    E536 = (
+        "too many wrong passphrases in a row: wait {seconds} seconds, then try again."
+    )
+    E537 = (
+        "encrypting heard's store needs {missing}, which is not installed. Install it with: "
+        "pip install 'heard[app]' (or start with --no-encryption to keep the store unencrypted)."
+    )
+    E538 = (
+        "heard's store in '{path}' is encrypted, so --no-encryption can't open it. Start heard "
+        "without --no-encryption and type your passphrase."
+    )
+    E539 = (
+        "heard's store in '{path}' is locked with a passphrase. Run this in a terminal to type "
+        "it, or open heard with `heard serve`."
+    )
+    E540 = "heard is locked. Open it in your browser and type your passphrase to go on."
+    E541 = "--lock-after must be 0 (never) or a number of minutes (got {value})."
+    # heard batch: a study's corpus on Dask, to Parquet (E600-E619)
+    E600 = ("heard batch needs Dask and pyarrow ({missing} is missing). Install them with: "
+            "pip install 'heard[batch]'")
+    E601 = ("'{path}' can't be a batch input ({detail}). Give a folder of exports, a canonical "
+            "JSON Lines file (a conversation_id or couple_id per couple) or a Parquet data set.")
+    E602 = ("the output folder '{path}' already holds files. Pick a new or empty folder, pass "
+            "--resume to finish a run that stopped, or --overwrite to replace it.")
+    E603 = ("can't resume in '{path}': {detail}. Run again without --resume into a new folder "
+            "(or with --overwrite).")
+    E604 = ("can't reach the Dask scheduler at '{address}' ({detail}). Check that `dask "
+            "scheduler` runs there, or leave out --scheduler to use this computer's cores.")
+    E605 = ("the Parquet data set '{path}' has no '{column}' column. Each row must be one message "
+            "with 'sender' and 'text', and a 'conversation_id' or 'couple_id' naming its couple.")
+    E606 = ("part {part} of the batch failed on every try ({detail}). The parts done are kept: "
+            "run the same command with --resume to finish.")
+    E607 = "{option} must be {detail} (got {value})."
 
 
 class HeardError(Exception):
@@ -431,7 +596,20 @@ class HeardError(Exception):
     def from_code(cls, number: str, /, **fields: Any) -> HeardError:
         """Build an error from a numbered template in :class:`E`."""
         template: str = getattr(E, number)
+        fields = {k: _one_line(v) for k, v in fields.items()}
         return cls(template.format(**fields), code=number)
+
+
+#: Control characters as escapes: data quoted in a message (a file name, a CSV header, a line
+#: of a damaged file) must not break the message's one line, nor drive the terminal.
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in (*range(32), *range(127, 160))}
+
+
+def _one_line(value: Any) -> Any:
+    if isinstance(value, str | BaseException | PathLike):
+        text = fspath(value) if isinstance(value, PathLike) else str(value)
+        return text if text.isprintable() else text.translate(_CONTROLS)
+    return value
 
 
 class InputError(HeardError):

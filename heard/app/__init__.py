@@ -11,6 +11,7 @@ from typing import Any
 
 from heard.app._check import CheckResult, Suggestion, advice_data, check_text
 from heard.app._store import Store, default_data_dir, forget_all
+from heard.app._unlock import needs_passphrase, open_store
 from heard.errors import OptionError
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "create_app",
     "default_data_dir",
     "forget_all",
+    "needs_passphrase",
+    "open_store",
     "serve",
 ]
 

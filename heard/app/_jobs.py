@@ -114,6 +114,11 @@ class Jobs:
         with self._lock:
             return self._jobs.get(job_id)
 
+    def running(self) -> bool:
+        """True while an import has not finished (the idle lock waits for it)."""
+        with self._lock:
+            return any(j.finished is None for j in self._jobs.values())
+
     def _forget_old(self) -> None:
         now = time.monotonic()
         for key in [k for k, j in self._jobs.items()

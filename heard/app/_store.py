@@ -1,43 +1,36 @@
 """The local store: imported conversations, their coded messages and analyses, in one SQLite file.
 
 It lives in the user's data directory (platformdirs; ``HEARD_DATA_DIR`` or ``--data-dir``
-override it) and nowhere else. Design points:
+override it) and nowhere else. The file, its schema and how it is opened are in
+:mod:`heard.app._db`; writing an import in :mod:`heard.app._saving`; this module reads.
 
-* **Idempotent import.** A message's identity is a hash of (conversation key, sender, time,
-  kind, text, and how many identical messages came before it in the same export), so a newer
-  export of the same chat adds only the messages that are new, whatever ids the export gives.
-  A chat's key is its format and its two senders.
-* **Real delete.** ``secure_delete`` is on, so SQLite overwrites deleted content; deleting a
-  conversation cascades to its messages, imports and analyses; :func:`forget_all` removes the
-  database file and everything heard wrote in the data directory (and only that).
-* **Versioned schema.** ``meta.schema_version``; a store from a newer heard is refused (E509).
-  An older store is brought up to date when it is opened (columns and tables are only ever
-  added, so nothing stored is rewritten).
-* **Filtered reads in SQL.** The messages page asks for one page of matches
-  (:meth:`Store.messages`): text, sender, dates and codes are filtered by SQLite's JSON
-  functions, so a 100,000-message chat is never loaded to show 200 of them.
+* **Real delete.** Deleting a conversation cascades to its messages, imports and analyses,
+  and the file is vacuumed so the text is gone from it.
+* **Filtered reads in SQL** (:class:`~heard.app._filter.MessageFilter`): the messages page
+  asks for one page of matches.
 * **Safety flags are never dropped.** A person may mark a flag "not what this means"
   (:meth:`Store.dismiss_flag`); it is kept with the date and can be restored.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
-import sqlite3
-import threading
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from heard.errors import EmptyInputError, InputError
-from heard.model import Corpus, Message, codes_from_list, message_to_record, record_to_json
+from heard.app._db import DB_NAME, SCHEMA_VERSION, default_data_dir, forget_all, migrate, open_db
+from heard.app._filter import MessageFilter
+from heard.app._folder import relock
+from heard.app._saving import ImportResult, Progress, id_range, import_export, load_coder, utc_now
+from heard.app._vault import dbapi as sqlite3  # SQLCipher's drop-in for sqlite3 (see _vault)
+from heard.app._vault import store_state, upload_dir
+from heard.errors import InputError
+from heard.model import Corpus, Message, record_to_json
 
 if TYPE_CHECKING:
     from heard.api import Analysis
@@ -46,233 +39,9 @@ if TYPE_CHECKING:
 __all__ = ["DB_NAME", "SCHEMA_VERSION", "ImportResult", "MessageFilter", "Progress", "Store",
            "default_data_dir", "forget_all", "load_coder"]
 
-#: 1: chats, imports, messages, analyses. 2: chats.coder / chats.coder_measured (which engine
-#: coded the chat) and safety_dismissals.
-SCHEMA_VERSION = 2
-#: Called with (stage, done, total) while an import runs; stage is "reading", "saving",
-#: "coding" or "analyzing", and done/total are message counts where they are known.
-Progress = Callable[[str, int | None, int | None], None]
-DB_NAME = "heard.sqlite3"
-#: Everything heard may write in its data directory; forget_all removes exactly these.
-_OWNED = (DB_NAME, f"{DB_NAME}-journal", f"{DB_NAME}-wal", f"{DB_NAME}-shm", "uploads")
 #: Permutations of the sequential tests when a stored chat is analyzed (the CLI's default is
 #: 1000; 200 keeps a page view fast and the baseline still stable to about a percent).
 APP_PERMUTATIONS = 200
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS chats (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    format TEXT NOT NULL,
-    senders TEXT NOT NULL,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    revision INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS imports (
-    id INTEGER PRIMARY KEY,
-    chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
-    at TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    format TEXT NOT NULL,
-    added INTEGER NOT NULL,
-    already INTEGER NOT NULL,
-    report TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY,
-    chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
-    identity TEXT NOT NULL,
-    ts REAL,
-    seq INTEGER NOT NULL,
-    record TEXT NOT NULL,
-    UNIQUE (chat_id, identity)
-);
-CREATE INDEX IF NOT EXISTS messages_order ON messages (chat_id, ts, seq);
-CREATE TABLE IF NOT EXISTS analyses (
-    chat_id INTEGER PRIMARY KEY REFERENCES chats(id) ON DELETE CASCADE,
-    revision INTEGER NOT NULL,
-    created TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS safety_dismissals (
-    chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
-    message_id TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (chat_id, message_id)
-);
-"""
-#: Columns added after version 1, as (table, column, declaration): added to an older store.
-_ADDED_COLUMNS = (("chats", "coder", "TEXT"), ("chats", "coder_measured", "TEXT"))
-
-
-@dataclass(frozen=True)
-class MessageFilter:
-    """What the messages page asks for; every field is optional and they combine with AND.
-
-    Attributes
-    ----------
-    text : str
-        Words the message's text contains (case-insensitive for ASCII letters).
-    sender : str
-        Exactly this sender.
-    since, until : str
-        ISO dates (``YYYY-MM-DD``), inclusive, in the message's own time zone.
-    codes : tuple of str
-        At least one of these codes (a code, or the codes of a family).
-    ids : tuple of str, optional
-        Only these message ids (the messages behind one figure); None means no such limit.
-    """
-
-    text: str = ""
-    sender: str = ""
-    since: str = ""
-    until: str = ""
-    codes: tuple[str, ...] = ()
-    ids: tuple[str, ...] | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.text or self.sender or self.since or self.until or self.codes
-                    or self.ids is not None)
-
-    def where(self, chat_id: int) -> tuple[str, list[Any]]:
-        """The SQL condition over one chat's ``messages`` rows, and its parameters."""
-        sql, args = ["chat_id=?"], [chat_id]
-        if self.text:
-            # LIKE with escapes: a % or _ the person typed is matched literally
-            pattern = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            sql.append("json_extract(record, '$.text') LIKE ? ESCAPE '\\'")
-            args.append(f"%{pattern}%")
-        if self.sender:
-            sql.append("json_extract(record, '$.sender') = ?")
-            args.append(self.sender)
-        # dates compare on the message's own calendar day (the first 10 characters of its
-        # ISO timestamp), the same day its heading shows
-        if self.since:
-            sql.append("substr(json_extract(record, '$.timestamp'), 1, 10) >= ?")
-            args.append(self.since)
-        if self.until:
-            sql.append("substr(json_extract(record, '$.timestamp'), 1, 10) <= ?")
-            args.append(self.until)
-        if self.codes:
-            marks = ", ".join("?" * len(self.codes))
-            sql.append("EXISTS (SELECT 1 FROM json_each(record, '$.codes') AS c "
-                       f"WHERE json_extract(c.value, '$.code') IN ({marks}))")
-            args.extend(self.codes)
-        if self.ids is not None:
-            marks = ", ".join("?" * len(self.ids)) or "NULL"
-            sql.append(f"substr(identity, 1, 20) IN ({marks})")
-            args.extend(self.ids)
-        return " AND ".join(sql), args
-
-
-def default_data_dir() -> Path:
-    """``$HEARD_DATA_DIR`` when set, else the platform's user data directory for heard."""
-    env = os.environ.get("HEARD_DATA_DIR")
-    if env:
-        return Path(env)
-    try:
-        from platformdirs import user_data_dir
-    except ModuleNotFoundError:
-        from heard.errors import OptionError
-
-        raise OptionError.from_code("E500", missing="platformdirs") from None
-    return Path(user_data_dir("heard", appauthor=False))
-
-
-def forget_all(data_dir: str | Path | None = None) -> list[Path]:
-    """Delete everything heard stored: the database (and its journals) and the upload folder.
-
-    Only heard's own files are touched, so a ``--data-dir`` pointing at a shared folder loses
-    nothing else; the folder itself is removed when that leaves it empty.
-
-    Returns
-    -------
-    list of Path
-        What was removed.
-    """
-    import shutil
-
-    folder = Path(data_dir) if data_dir is not None else default_data_dir()
-    removed: list[Path] = []
-    for name in _OWNED:
-        p = folder / name
-        if p.is_dir():
-            shutil.rmtree(p)
-            removed.append(p)
-        elif p.exists():
-            p.unlink()
-            removed.append(p)
-    with suppress(OSError):
-        folder.rmdir()
-    return removed
-
-
-_ENGINE: Any = None
-_ENGINE_LOCK = threading.Lock()
-
-
-def load_coder() -> Any:
-    """The default coding engine, loaded once per process and shared by every import.
-
-    Loading it (the model and the compiled rules) takes seconds and does not depend on the
-    messages, so ``heard serve`` loads it while the person picks a file.
-    """
-    global _ENGINE
-    with _ENGINE_LOCK:
-        if _ENGINE is None:
-            from heard.api import default_coder
-
-            _ENGINE = default_coder().fit()
-        return _ENGINE
-
-
-def _code(corpus: Corpus, progress: Callable[[int, int], None]) -> Any:
-    """Code ``corpus`` with the shared engine (one import at a time uses it)."""
-    import inspect
-
-    engine = load_coder()
-    with _ENGINE_LOCK:
-        if "progress" in inspect.signature(engine.transform).parameters:
-            engine.transform(corpus, progress=progress)
-        else:
-            engine.transform(corpus)
-    return engine
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _chat_key(fmt: str, senders: Sequence[str]) -> str:
-    return f"{fmt}:" + "\x1f".join(sorted(senders))
-
-
-def _id_range(message_id: str) -> tuple[str, str]:
-    """The identities that start with a message id (hex digits sort below "g")."""
-    return message_id, message_id + "g"
-
-
-def _identity(key: str, m: Message, occurrence: int) -> str:
-    ts = m.timestamp.isoformat() if m.timestamp else ""
-    raw = "\x00".join((key, m.sender, ts, m.kind, m.text, str(occurrence)))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What one import did: the conversation, how many messages were new, the import report."""
-
-    chat_id: int
-    title: str
-    format: str
-    added: int
-    already: int
-    report: dict[str, Any]
-    created: bool
 
 
 class Store:
@@ -282,26 +51,32 @@ class Store:
     ----------
     data_dir : path, optional
         Default: :func:`default_data_dir`.
+    key : bytearray, optional
+        The store's key when it is encrypted (:mod:`heard.app._vault`); held, never written.
     """
 
-    def __init__(self, data_dir: str | Path | None = None) -> None:
+    def __init__(self, data_dir: str | Path | None = None, *,
+                 key: bytearray | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.path = self.data_dir / DB_NAME
+        self._key = key
         self._cache: dict[int, tuple[int, Analysis]] = {}
+        if key is None and store_state(self.data_dir) in ("encrypted", "missing-key"):
+            raise InputError.from_code("E539", path=self.data_dir)  # not "file is not a db"
+        self._open()
+
+    def _open(self) -> None:
+        """Create the folder and the tables, or bring an older store up to date."""
+        self._cache.clear()
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with self._connect() as db:
-                db.executescript(_SCHEMA)
-                row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                if row is not None and int(row[0]) > SCHEMA_VERSION:
-                    raise InputError.from_code("E509", path=self.path, found=row[0],
-                                               known=SCHEMA_VERSION)
-                for table, column, decl in _ADDED_COLUMNS:
-                    have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
-                    if column not in have:
-                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                           (str(SCHEMA_VERSION),))
+            relock(self.data_dir)  # a server keeps its folder locked when the store is new
+            db = open_db(self.path, key=self._key)
+            try:
+                with db:
+                    migrate(db, self.path)
+            finally:
+                db.close()
         except sqlite3.Error as exc:
             raise InputError.from_code("E510", path=self.path, detail=exc) from exc
         except PermissionError as exc:
@@ -309,10 +84,12 @@ class Store:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path)
+        if self._key is None and not self.path.exists():
+            # `heard forget --all` ran while this server did: start a fresh, empty store
+            # rather than fail on a file without tables (an encrypted one locks instead)
+            self._open()
+        db = open_db(self.path, key=self._key)
         try:
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA secure_delete = ON")
             with db:
                 yield db
         finally:
@@ -321,6 +98,8 @@ class Store:
     @property
     def upload_dir(self) -> Path:
         """Where uploads wait while they are read (each is deleted right after)."""
+        if self._key is not None:  # never in an encrypted store's folder: see upload_path
+            return upload_dir(self.data_dir)
         p = self.data_dir / "uploads"
         p.mkdir(exist_ok=True, mode=0o700)
         return p
@@ -336,110 +115,8 @@ class Store:
         Raises the importers' :class:`~heard.errors.InputError` for an unreadable export.
         ``progress`` is told each stage as it starts (see :data:`Progress`).
         """
-        from heard.ingest import read_export
-
-        say = progress or (lambda stage, done, total: None)
-        say("reading", 0, None)
-        imp = read_export(str(path), format=format, options=options)
-        messages = []
-        for m in imp:
-            messages.append(m)
-            if len(messages) % 2000 == 0:
-                say("reading", len(messages), None)
-        say("saving", 0, len(messages))
-        report = imp.report.to_dict()
-        report["path"] = filename or report["path"]
-        fmt = imp.report.format
-        senders = sorted({m.sender for m in messages if m.is_human})
-        if not messages:
-            raise EmptyInputError.from_code("E002", path=filename or path)
-        key = _chat_key(fmt, senders)
-        now = _now()
-        with self._connect() as db:
-            row = db.execute("SELECT id FROM chats WHERE key=?", (key,)).fetchone()
-            created = row is None
-            if created:
-                title = " and ".join(senders) if senders else (filename or "conversation")
-                cur = db.execute(
-                    "INSERT INTO chats (key, title, format, senders, created, updated) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (key, title, fmt, json.dumps(senders), now, now))
-                chat_id = int(cur.lastrowid or 0)
-            else:
-                chat_id = int(row[0])
-            seq0 = db.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE chat_id=?",
-                              (chat_id,)).fetchone()[0]
-            seen: Counter[tuple[str, str, str, str]] = Counter()
-            ids: dict[str, str] = {}
-            rows = []
-            for m in messages:
-                ts_key = m.timestamp.isoformat() if m.timestamp else ""
-                tup = (m.sender, ts_key, m.kind, m.text)
-                identity = _identity(key, m, seen[tup])
-                seen[tup] += 1
-                ids[m.message_id] = identity[:20]
-                rows.append((identity, m))
-            added = 0
-            for i, (identity, m) in enumerate(rows):
-                record = message_to_record(m, with_codes=False)
-                record["message_id"] = identity[:20]
-                if m.reply_to is not None:
-                    record["reply_to"] = ids.get(m.reply_to, m.reply_to)
-                ts = m.timestamp.timestamp() if m.timestamp else None
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO messages (chat_id, identity, ts, seq, record) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (chat_id, identity, ts, seq0 + i, record_to_json(record)))
-                added += cur.rowcount
-            already = len(rows) - added
-            db.execute("INSERT INTO imports (chat_id, at, filename, format, added, already, "
-                       "report) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (chat_id, now, filename or str(path), fmt, added, already,
-                        json.dumps(report, ensure_ascii=False)))
-            if added:
-                db.execute("UPDATE chats SET updated=?, revision=revision+1 WHERE id=?",
-                           (now, chat_id))
-            title = db.execute("SELECT title FROM chats WHERE id=?", (chat_id,)).fetchone()[0]
-        if added or created:
-            self._recode(chat_id, say)
-        return ImportResult(chat_id=chat_id, title=title, format=fmt, added=added,
-                            already=already, report=report, created=created)
-
-    def _recode(self, chat_id: int, say: Progress) -> None:
-        """Code the whole chat (codes depend on the messages before) and store its analysis.
-
-        The engine is recorded with the chat, so the analysis (which reads the stored codes)
-        names the coder that made them and quotes its measured accuracy.
-        """
-        corpus = self._read_corpus(chat_id, with_codes=False)
-        n = len(corpus)
-        say("coding", 0, n)
-        engine = _code(corpus, lambda done, total: say("coding", min(n, done * n // max(
-            total, 1)), n))
-        measured = getattr(engine, "measured", None)
-        rows = []
-        for m in corpus.iter_messages():
-            record = message_to_record(m)
-            # keep in memory exactly what is stored (scores rounded as in the file), so this
-            # analysis and one made later from the file are the same
-            m.annotations["codes"] = codes_from_list(record.get("codes", []))
-            rows.append((record_to_json(record), chat_id, *_id_range(m.message_id)))
-        with self._connect() as db:
-            # a message id is the first 20 hex digits of its identity: a range on the
-            # (chat_id, identity) index finds the row without scanning the chat each time
-            db.executemany("UPDATE messages SET record=? WHERE chat_id=? "
-                           "AND identity BETWEEN ? AND ?", rows)
-            db.execute("UPDATE chats SET coder=?, coder_measured=? WHERE id=?",
-                       (type(engine).__name__,
-                        json.dumps(measured) if measured is not None else None, chat_id))
-        say("analyzing", n, n)
-        # analyze the coded messages in memory: reading them back from the file would give
-        # the same messages, seconds later
-        analysis = self._analyze(chat_id, corpus)
-        with self._connect() as db:
-            rev = db.execute("SELECT revision FROM chats WHERE id=?", (chat_id,)).fetchone()[0]
-            db.execute("INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?)",
-                       (chat_id, rev, _now(), json.dumps(analysis.to_dict(), ensure_ascii=False,
-                                                         default=str)))
+        return import_export(self, path, filename=filename, options=options, format=format,
+                             progress=progress)
 
     # ------------------------------------------------------------------ read
 
@@ -448,11 +125,15 @@ class Store:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT c.id, c.title, c.format, c.senders, c.created, c.updated, c.revision, "
-                "(SELECT COUNT(*) FROM messages m WHERE m.chat_id=c.id) "
+                "(SELECT COUNT(*) FROM messages m WHERE m.chat_id=c.id), "
+                "EXISTS (SELECT 1 FROM analyses a WHERE a.chat_id=c.id "
+                "AND a.revision=c.revision) "
                 "FROM chats c ORDER BY c.updated DESC, c.id DESC").fetchall()
+        # ready: its codes and analysis are of its current messages (an import that was
+        # killed before it finished leaves it not ready until it is imported again)
         return [{"id": r[0], "title": r[1], "format": r[2], "senders": json.loads(r[3]),
-                 "created": r[4], "updated": r[5], "revision": r[6], "messages": r[7]}
-                for r in rows]
+                 "created": r[4], "updated": r[5], "revision": r[6], "messages": r[7],
+                 "ready": bool(r[8])} for r in rows]
 
     def chat(self, chat_id: int) -> dict[str, Any]:
         """One conversation's summary and its imports (E507 when there is none)."""
@@ -493,25 +174,27 @@ class Store:
     def analysis(self, chat_id: int) -> Analysis:
         """The analysis of one conversation (kept in memory per revision of the messages)."""
         info = self.chat(chat_id)
+        if not info["ready"]:
+            raise InputError.from_code("E521", title=info["title"])
         cached = self._cache.get(chat_id)
         if cached is not None and cached[0] == info["revision"]:
             return cached[1]
         return self._analyze(chat_id, self.corpus(chat_id), info)
 
-    def _analyze(self, chat_id: int, corpus: Corpus,
-                 info: dict[str, Any] | None = None) -> Analysis:
+    def _analyze(self, chat_id: int, corpus: Corpus, info: dict[str, Any] | None = None,
+                 coder: tuple[str, Any] | None = None) -> Analysis:
         from heard.api import analyze, coder_settings
 
         info = info or self.chat(chat_id)
         corpus.meta["imports"] = [i["report"] for i in info["imports"]]
         result = analyze(corpus, given_codes=True, n_permutations=APP_PERMUTATIONS,
                          generated_at=datetime.fromisoformat(info["updated"]))
-        coder, measured = self._coder(chat_id)
-        if coder:
+        name, measured = coder or self._coder(chat_id)
+        if name:
             # the codes were stored by heard's own coder at import, not given by the person
-            result = replace(result, coder=coder,
+            result = replace(result, coder=name,
                              settings={**result.settings, "coder_measured": measured,
-                                       **coder_settings(coder)})
+                                       **coder_settings(name)})
         self._cache[chat_id] = (info["revision"], result)
         return result
 
@@ -569,7 +252,7 @@ class Store:
         with self._connect() as db:
             row = db.execute(f"SELECT ts, seq FROM messages WHERE {cond} "
                              "AND identity BETWEEN ? AND ?",
-                             [*args, *_id_range(message_id)]).fetchone()
+                             [*args, *id_range(message_id)]).fetchone()
             if row is None:
                 return None
             ts, seq = row
@@ -600,7 +283,7 @@ class Store:
         self.chat(chat_id)
         with self._connect() as db:
             db.execute("INSERT OR IGNORE INTO safety_dismissals VALUES (?, ?, ?)",
-                       (chat_id, message_id, _now()))
+                       (chat_id, message_id, utc_now()))
 
     def restore_flag(self, chat_id: int, message_id: str) -> bool:
         """Undo :meth:`dismiss_flag`. False when the flag was not dismissed."""
@@ -633,6 +316,8 @@ class Store:
 
     def delete(self, chat_id: int) -> bool:
         """Delete one conversation and everything about it. False when there was none."""
+        if not 0 < chat_id < 2**63:  # SQLite's integers: a larger id can't be stored
+            return False
         with self._connect() as db:
             n = db.execute("DELETE FROM chats WHERE id=?", (chat_id,)).rowcount
         self._cache.pop(chat_id, None)
@@ -644,7 +329,7 @@ class Store:
     @contextmanager
     def _vacuum(self) -> Iterator[sqlite3.Connection]:
         # VACUUM can't run inside a transaction: autocommit connection.
-        db = sqlite3.connect(self.path, isolation_level=None)
+        db = open_db(self.path, autocommit=True, key=self._key)
         try:
             yield db
         finally:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from heard.coding._classifier import _best_threshold
+from heard.coding._calibrated import _best_threshold
 from heard.coding._encoder import (
     CONTEXT_MARK,
     ENCODER_JSON,

@@ -35,22 +35,28 @@ How a message is coded
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
-import re
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from functools import cache
 from typing import Any, ClassVar, Self
 
-from heard.coding._codebook import packaged_json
 from heard.coding._context import CONTEXT_OTHER, CONTEXT_SELF
+from heard.coding._llm_http import (
+    RETRY_STATUS,
+    check_endpoint,
+    codes_list,
+    completion_content,
+    content_json,
+    failed,
+    http_detail,
+    one_line,
+    opener,
+)
+from heard.coding._llm_prompt import Names, Redacted, prompt_data, response_schema, system_prompt
 from heard.coding._spans import merge_spans
 from heard.errors import InputError, OptionError
 from heard.model import Code, Corpus, Evidence, Message, Step, codebook
@@ -58,279 +64,6 @@ from heard.model import Code, Corpus, Evidence, Message, Step, codebook
 __all__ = ["LLMCoder"]
 
 _CODED_KINDS = frozenset({"text"})
-_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-
-
-@cache
-def _prompt_data() -> dict[str, Any]:
-    return packaged_json("llm_prompt.json")
-
-
-@cache
-def _plain_words() -> frozenset[str]:
-    """Words matched case-sensitively when they are (part of) a sender's name."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS) | frozenset(_prompt_data()["name_words"])
-
-
-@cache
-def system_prompt() -> str:
-    """The system prompt: instructions around the codebook."""
-    data = _prompt_data()
-    cb = codebook()
-    lines = list(data["system_intro"])
-    for fam in cb.families:
-        lines.append(f"Family {fam.name} ({fam.label}):")
-        for c in cb.codes:
-            if c.family != fam.name:
-                continue
-            line = f"- {c.name}: {c.definition}. Example: \"{c.examples[0]}\""
-            if c.not_this:
-                line += " Not this: " + "; ".join(c.not_this) + "."
-            lines.append(line)
-    lines.extend(data["system_outro"])
-    return "\n".join(lines)
-
-
-def response_schema() -> dict[str, Any]:
-    """The JSON schema the reply must follow."""
-    return {
-        "type": "object",
-        "properties": {
-            "codes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string", "enum": list(codebook().names)},
-                        "score": {"type": "number", "minimum": 0, "maximum": 1},
-                        "evidence": {"type": "array", "items": {"type": "string"}},
-                    },
-                    "required": ["code", "score", "evidence"],
-                    "additionalProperties": False,
-                },
-            },
-        },
-        "required": ["codes"],
-        "additionalProperties": False,
-    }
-
-
-# ------------------------------------------------------------------------------ endpoints
-
-
-def chat_url(endpoint: str) -> str:
-    """``{base}/v1/chat/completions`` for an endpoint given with or without ``/v1``.
-
-    >>> chat_url("http://127.0.0.1:11434/v1/")
-    'http://127.0.0.1:11434/v1/chat/completions'
-    """
-    base = endpoint.strip().rstrip("/")
-    for suffix in ("/chat/completions", "/v1"):
-        if base.endswith(suffix):
-            base = base[: -len(suffix)].rstrip("/")
-    return f"{base}/v1/chat/completions"
-
-
-def _check_endpoint(endpoint: object, *, allow_remote: bool) -> str:
-    if not isinstance(endpoint, str) or not endpoint.strip():
-        raise OptionError.from_code("E457", endpoint=endpoint, detail="no address given")
-    try:
-        parts = urllib.parse.urlsplit(endpoint.strip())
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise OptionError.from_code("E457", endpoint=endpoint, detail=exc) from exc
-    if parts.scheme not in ("http", "https") or not host:
-        raise OptionError.from_code("E457", endpoint=endpoint,
-                                    detail="it needs http:// or https:// and a host")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise OptionError.from_code("E457", endpoint=endpoint,
-                                    detail="it must not carry a query, fragment or password")
-    if not allow_remote and not is_loopback(host):
-        raise OptionError.from_code("E456", endpoint=endpoint)
-    return chat_url(endpoint)
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses; no name is looked up (that is traffic)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could carry the messages elsewhere: answer it as an HTTP error instead."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        return None
-
-
-def _opener() -> urllib.request.OpenerDirector:
-    # An empty ProxyHandler ignores HTTP(S)_PROXY: a proxy would receive the text in clear.
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-
-
-def _one_line(value: object, limit: int = 200) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# ------------------------------------------------------------------------------ names
-
-
-@dataclass(frozen=True, slots=True)
-class _Redacted:
-    """A text as sent, and where its replacements sit in the original."""
-
-    original: str
-    sent: str
-    #: (sent_start, sent_end, original_start, original_end) of each replacement, in order
-    spans: tuple[tuple[int, int, int, int], ...] = ()
-
-    def start_in_original(self, p: int) -> int:
-        out = p
-        for ss, se, os_, oe in self.spans:
-            if p >= se:
-                out = oe + (p - se)
-            elif p >= ss:
-                return os_
-            else:
-                break
-        return out
-
-    def end_in_original(self, p: int) -> int:
-        out = p
-        for ss, se, _, oe in self.spans:
-            if p > se:
-                out = oe + (p - se)
-            elif p > ss:
-                return oe
-            else:
-                break
-        return out
-
-
-class _Names:
-    """Replace senders' names by partner labels (and nothing when redaction is off)."""
-
-    def __init__(self, senders: Sequence[str], *, redact: bool) -> None:
-        data = _prompt_data()
-        self.redact = redact
-        self.labels: dict[str, str] = {}
-        for s in senders:
-            if s not in self.labels:
-                self.labels[s] = data["partner_label"].format(letter=_letters(len(self.labels)))
-        self._other = data["other_sender"]
-        self._pattern: re.Pattern[str] | None = None
-        self._label_of: dict[str, str] = {}
-        if not redact:
-            return
-        plain = _plain_words()
-        variants: dict[str, str | None] = {}
-        for sender, label in self.labels.items():
-            if sender.startswith("\x00"):
-                continue
-            full = " ".join(sender.split())
-            parts = full.split(" ")
-            for v in [full, *parts] if len(parts) > 1 else [full]:
-                if len(v) < 2 or not any(ch.isalnum() for ch in v):
-                    continue
-                if v is not full and not any(ch.isalpha() for ch in v):
-                    continue
-                key = v.lower()
-                # a part shared by two senders names neither: leave it to the full names
-                variants[key] = label if variants.get(key, label) == label else None
-        alternatives = []
-        for key, label in sorted(variants.items(), key=lambda kv: -len(kv[0])):
-            if label is None:
-                continue
-            self._label_of[key] = label
-            escaped = re.escape(key)
-            if key in plain:
-                # only as written in the sender name, e.g. "Will" but not "will"
-                written = next(v for s in self.labels for v in [" ".join(s.split()),
-                                                                 *s.split()]
-                               if v.lower() == key)
-                alternatives.append(re.escape(written))
-            else:
-                alternatives.append(f"(?i:{escaped})")
-        if alternatives:
-            self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
-
-    def sender(self, sender: str) -> str:
-        if not self.redact and not sender.startswith("\x00"):
-            return sender
-        if sender == CONTEXT_OTHER:
-            return self._other
-        return self.labels.get(sender, sender)
-
-    def text(self, text: str) -> _Redacted:
-        if self._pattern is None:
-            return _Redacted(text, text)
-        out: list[str] = []
-        spans: list[tuple[int, int, int, int]] = []
-        pos = sent_len = 0
-        for m in self._pattern.finditer(text):
-            label = self._label_of[m.group(0).lower()]
-            chunk = text[pos:m.start()]
-            out.append(chunk)
-            sent_len += len(chunk)
-            out.append(label)
-            spans.append((sent_len, sent_len + len(label), m.start(), m.end()))
-            sent_len += len(label)
-            pos = m.end()
-        out.append(text[pos:])
-        return _Redacted(text, "".join(out), tuple(spans))
-
-
-def _letters(i: int) -> str:
-    """A, B, ..., Z, AA, AB, ..."""
-    out = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
-# ------------------------------------------------------------------------------ replies
-
-
-def _content_json(content: object) -> Any:
-    """The JSON value in a reply's content (a bare object, or one inside other text)."""
-    if isinstance(content, dict | list):
-        return content
-    if not isinstance(content, str):
-        raise ValueError(f"the content is {type(content).__name__}, not text")
-    text = re.sub(r"<think>.*?</think>", "", content, flags=re.S).strip()
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    decoder = json.JSONDecoder()
-    for m in re.finditer(r"[{\[]", text):
-        try:
-            return decoder.raw_decode(text, m.start())[0]
-        except ValueError:
-            continue
-    raise ValueError(f"no JSON object in the reply: {_one_line(text, 80)!r}")
-
-
-def _codes_list(value: Any) -> list[Any]:
-    if isinstance(value, dict) and isinstance(value.get("codes"), list):
-        return value["codes"]
-    if isinstance(value, list):
-        return value
-    raise ValueError("the JSON has no 'codes' list")
-
-
-# ------------------------------------------------------------------------------ the step
 
 
 class LLMCoder(Step):
@@ -427,7 +160,7 @@ class LLMCoder(Step):
              "a number from 0 to 2", self.temperature)
         need(number(self.threshold) and 0 <= self.threshold <= 1, "threshold",
              "a number from 0 to 1", self.threshold)
-        return _check_endpoint(self.endpoint, allow_remote=self.allow_remote or not check_remote)
+        return check_endpoint(self.endpoint, allow_remote=self.allow_remote or not check_remote)
 
     def fit(self, corpus: Corpus | None = None) -> Self:
         """Check the settings (and that the endpoint is allowed); return ``self``. Sends nothing."""
@@ -451,8 +184,8 @@ class LLMCoder(Step):
 
     # -- requests ------------------------------------------------------------------------
     def _body(self, target: Message, context: Sequence[Message],
-              names: _Names) -> tuple[dict[str, Any], _Redacted]:
-        data = _prompt_data()
+              names: Names) -> tuple[dict[str, Any], Redacted]:
+        data = prompt_data()
         lines: list[str] = []
         if context:
             lines.append(data["context_header"])
@@ -503,7 +236,7 @@ class LLMCoder(Step):
         target, ctx = _as_messages(message, context, sender)
         ctx = self._context(ctx)
         senders = list(names) if names is not None else [m.sender for m in (*ctx, target)]
-        return self._body(target, ctx, _Names(senders, redact=self.redact_names))[0]
+        return self._body(target, ctx, Names(senders, redact=self.redact_names))[0]
 
     def _context(self, earlier: Sequence[Message]) -> list[Message]:
         usable = [m for m in earlier if m.kind in _CODED_KINDS and m.is_human]
@@ -523,36 +256,36 @@ class LLMCoder(Step):
             with self._lock:
                 self.requests_ += 1
             try:
-                with _opener().open(request, timeout=float(self.timeout)) as response:
+                with opener().open(request, timeout=float(self.timeout)) as response:
                     raw = response.read()
             except urllib.error.HTTPError as exc:
-                status, detail = exc.code, _http_detail(exc)
-                failure = _error("E460", endpoint=self.endpoint, status=status, detail=detail,
+                status, detail = exc.code, http_detail(exc)
+                failure = failed("E460", endpoint=self.endpoint, status=status, detail=detail,
                                  model=self.model)
-                if status in _RETRY_STATUS:
+                if status in RETRY_STATUS:
                     continue
                 raise failure(attempt) from None
             except TimeoutError:
-                failure = _error("E459", endpoint=self.endpoint, timeout=self.timeout)
+                failure = failed("E459", endpoint=self.endpoint, timeout=self.timeout)
                 continue
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, TimeoutError):
-                    failure = _error("E459", endpoint=self.endpoint, timeout=self.timeout)
+                    failure = failed("E459", endpoint=self.endpoint, timeout=self.timeout)
                 else:
-                    failure = _error("E458", endpoint=self.endpoint,
-                                     detail=_one_line(getattr(exc.reason, "strerror", None)
-                                                      or exc.reason))
+                    failure = failed("E458", endpoint=self.endpoint,
+                                     detail=one_line(getattr(exc.reason, "strerror", None)
+                                                     or exc.reason))
                 continue
             except (OSError, ValueError, http.client.HTTPException) as exc:
                 # reset connections, bad status lines
-                failure = _error("E458", endpoint=self.endpoint, detail=_one_line(exc))
+                failure = failed("E458", endpoint=self.endpoint, detail=one_line(exc))
                 continue
-            content = _completion_content(raw, self.endpoint)
+            content = completion_content(raw, self.endpoint)
             try:
-                return _codes_list(_content_json(content))
+                return codes_list(content_json(content))
             except ValueError as exc:
-                failure = _error("E462", endpoint=self.endpoint, model=self.model,
-                                 message=message_id, detail=_one_line(exc, 120))
+                failure = failed("E462", endpoint=self.endpoint, model=self.model,
+                                 message=message_id, detail=one_line(exc, 120))
                 continue
         assert failure is not None
         raise failure(attempts)
@@ -567,9 +300,9 @@ class LLMCoder(Step):
             E458-E462 when the server cannot be reached or does not answer as asked.
         """
         self.check_fitted()
-        jobs: list[tuple[Message, dict[str, Any], _Redacted]] = []
+        jobs: list[tuple[Message, dict[str, Any], Redacted]] = []
         for conv in corpus.conversations:
-            names = _Names(conv.senders, redact=self.redact_names)
+            names = Names(conv.senders, redact=self.redact_names)
             earlier: list[Message] = []
             for m in conv.messages:
                 m.annotations[self.output_field] = ()
@@ -582,7 +315,7 @@ class LLMCoder(Step):
             m.annotations[self.output_field] = self._codes(items, redacted)
         return corpus
 
-    def _run(self, jobs: Sequence[tuple[Message, dict[str, Any], _Redacted]]) -> Iterable[Any]:
+    def _run(self, jobs: Sequence[tuple[Message, dict[str, Any], Redacted]]) -> Iterable[Any]:
         if self.batch_size <= 1 or len(jobs) <= 1:
             return [self._post(body, m.message_id) for m, body, _ in jobs]
         with ThreadPoolExecutor(max_workers=self.batch_size) as pool:
@@ -603,11 +336,11 @@ class LLMCoder(Step):
         self.check_fitted()
         target, ctx = _as_messages(text, context or (), sender)
         ctx = self._context(ctx)
-        names = _Names([m.sender for m in (*ctx, target)], redact=self.redact_names)
+        names = Names([m.sender for m in (*ctx, target)], redact=self.redact_names)
         body, redacted = self._body(target, ctx, names)
         return self._codes(self._post(body, target.message_id), redacted)
 
-    def _codes(self, items: Sequence[Any], redacted: _Redacted) -> tuple[Code, ...]:
+    def _codes(self, items: Sequence[Any], redacted: Redacted) -> tuple[Code, ...]:
         scores: dict[str, float] = {}
         spans: dict[str, set[tuple[int, int]]] = {}
         for item in items:
@@ -658,7 +391,7 @@ def _as_messages(message: Message | str, context: Sequence[Message | str],
     return message, ctx
 
 
-def _locate(quote: object, redacted: _Redacted) -> tuple[int, int] | None:
+def _locate(quote: object, redacted: Redacted) -> tuple[int, int] | None:
     """The quote's span in the original text, or None when it is not verbatim in what was sent."""
     if not isinstance(quote, str):
         return None
@@ -676,43 +409,3 @@ def _locate(quote: object, redacted: _Redacted) -> tuple[int, int] | None:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
-
-
-def _error(number: str, **fields: Any) -> Callable[[int], InputError]:
-    def build(attempts: int) -> InputError:
-        return InputError.from_code(number, attempts=attempts, **fields)  # type: ignore[return-value]
-    return build
-
-
-def _http_detail(exc: urllib.error.HTTPError) -> str:
-    try:
-        raw = exc.read(2000)
-    except OSError:
-        raw = b""
-    text = raw.decode("utf-8", "replace")
-    try:
-        data = json.loads(text)
-        err = data.get("error") if isinstance(data, dict) else None
-        if isinstance(err, dict):
-            text = str(err.get("message") or err)
-        elif err:
-            text = str(err)
-    except ValueError:
-        pass
-    return _one_line(text or exc.reason or "no detail", 160)
-
-
-def _completion_content(raw: bytes, endpoint: str) -> Any:
-    """``choices[0].message.content`` of a chat completion (E461 when the shape is wrong)."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InputError.from_code("E461", endpoint=endpoint,
-                                   detail=f"the body is not JSON: {_one_line(exc, 80)}") from None
-    try:
-        return data["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        detail = "no choices[0].message.content"
-        if isinstance(data, dict) and data.get("error"):
-            detail += f"; it said: {_one_line(data['error'], 120)}"
-        raise InputError.from_code("E461", endpoint=endpoint, detail=detail) from None

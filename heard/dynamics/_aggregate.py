@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from heard.dynamics._simulate import simulate
 from heard.dynamics._turns import build_turns
 from heard.dynamics._whatif import describe_change, suggest_changes, typical_opening
 from heard.errors import ConvergenceWarning, E, HeardError, OptionError
-from heard.model import Corpus, Message
+from heard.model import Corpus, Message, Result, Summary, Text, json_field
 
 __all__ = ["LONG_ARC_FAMILIES", "DynamicsResult", "fit_dynamics"]
 
@@ -34,69 +34,77 @@ LONG_ARC_FAMILIES: tuple[str, ...] = ("reach", "attack", "defend", "overfunction
 
 
 @dataclass(frozen=True, eq=False)
-class DynamicsResult:
-    """Results of :func:`fit_dynamics`; ``to_dict()`` is the ``dynamics`` part of the JSON."""
+class DynamicsResult(Result):
+    """Results of :func:`fit_dynamics`; ``to_dict()`` is the ``dynamics`` part of the JSON.
 
-    series: WeeklySeries
-    long_arc: dict[str, dict[str, LongArcResult]]
-    trends: dict[str, dict[str, TrendResult]]
-    reaching_partner: str | None
-    shifts: dict[str, str]
-    sequential: Any = None
-    gottman_murray: Any = None
+    Its four keys are parts, not fields: ``long_arc`` and ``trends`` gather the per-sender
+    results with the series they came from (the fields behind them are left out of the JSON as
+    they are), ``sequential`` and ``gottman_murray`` say ``insufficient_data`` when missing.
+    """
+
+    series: WeeklySeries = json_field(omit=True)
+    long_arc: dict[str, dict[str, LongArcResult]] = json_field(omit=True)
+    trends: dict[str, dict[str, TrendResult]] = json_field(omit=True)
+    reaching_partner: str | None = json_field(omit=True)
+    shifts: dict[str, str] = json_field(omit=True)
+    sequential: Any = json_field(default=None, convert=lambda p: _part_dict(p))
+    gottman_murray: Any = json_field(default=None, convert=lambda p: _part_dict(p))
     #: What-if runs of the turn-level model from a typical opening: ("as it is now", result),
     #: then each partner's smallest repair that visibly moves the outcome, labelled in words.
-    simulation: tuple[tuple[str, Any], ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    simulation: tuple[tuple[str, Any], ...] = json_field(omit=True, default=())
+    notes: tuple[str, ...] = json_field(omit=True, default=())
 
-    def to_dict(self) -> dict[str, Any]:
+    json_extra: ClassVar[dict[str, str]] = {"long_arc": "_long_arc_json",
+                                            "trends": "_trends_json"}
+    json_order: ClassVar[tuple[str, ...]] = ("long_arc", "sequential", "gottman_murray",
+                                             "trends")
+
+    def _long_arc_json(self) -> dict[str, Any]:
         s = self.series
         return {
-            "long_arc": {
-                "bin": s.bin_label,
-                "crises": [e.day.isoformat() for e in s.crises],
-                "promises": [e.day.isoformat() for e in s.promises],
-                "crisis_events": [e.to_dict() for e in s.crises],
-                "promise_events": [e.to_dict() for e in s.promises],
-                "families": list(LONG_ARC_FAMILIES),
-                "partners": {who: {f: r.to_dict() for f, r in fams.items()}
-                             for who, fams in self.long_arc.items()},
-                # the series behind every verdict, for anyone who wants each code family
-                # week by week (the report draws only what changed)
-                "weekly": {
-                    "starts": [d.isoformat() for d in s.bin_starts],
-                    "messages": {who: [int(x) for x in s.exposure_of(who)]
-                                 for who in self.long_arc},
-                    "counts": {who: {f: [int(x) for x in r.observed]
-                                     for f, r in fams.items()}
-                               for who, fams in self.long_arc.items()},
-                },
-                "notes": list(self.notes) + list(s.notes),
+            "bin": s.bin_label,
+            "crises": [e.day.isoformat() for e in s.crises],
+            "promises": [e.day.isoformat() for e in s.promises],
+            "crisis_events": [e.to_dict() for e in s.crises],
+            "promise_events": [e.to_dict() for e in s.promises],
+            "families": list(LONG_ARC_FAMILIES),
+            "partners": {who: {f: r.to_dict() for f, r in fams.items()}
+                         for who, fams in self.long_arc.items()},
+            # the series behind every verdict, for anyone who wants each code family
+            # week by week (the report draws only what changed)
+            "weekly": {
+                "starts": [d.isoformat() for d in s.bin_starts],
+                "messages": {who: [int(x) for x in s.exposure_of(who)]
+                             for who in self.long_arc},
+                "counts": {who: {f: [int(x) for x in r.observed]
+                                 for f, r in fams.items()}
+                           for who, fams in self.long_arc.items()},
             },
-            "sequential": _part_dict(self.sequential),
-            "gottman_murray": _part_dict(self.gottman_murray),
-            "trends": {
-                "bin": s.bin_label,
-                "reaching_partner": self.reaching_partner,
-                "partners": {who: {f: t.to_dict() for f, t in fams.items()}
-                             for who, fams in self.trends.items()},
-                "verdicts": dict(self.shifts),
-            },
+            "notes": list(self.notes) + list(s.notes),
         }
 
-    def summary(self) -> str:
-        lines = [f"Long arc ({len(self.series.crises)} crises, {self.series.n_bins} "
-                 f"{self.series.bin_label} bins):"]
-        for fams in self.long_arc.values():
-            lines.extend(f"  {r.verdict}" for r in fams.values()
-                         if r.model != "insufficient_data")
-        if all(r.model == "insufficient_data" for f in self.long_arc.values()
-               for r in f.values()):
-            lines.append("  not enough data (at least 2 crises and 8 weeks after the first)")
-        lines.append("Trends:")
-        lines.extend(f"  {v}" for v in self.shifts.values())
-        lines.extend(f"note: {n}" for n in self.notes)
-        return "\n".join(lines)
+    def _trends_json(self) -> dict[str, Any]:
+        return {
+            "bin": self.series.bin_label,
+            "reaching_partner": self.reaching_partner,
+            "partners": {who: {f: t.to_dict() for f, t in fams.items()}
+                         for who, fams in self.trends.items()},
+            "verdicts": dict(self.shifts),
+        }
+
+    def summary(self) -> Summary:
+        """The long arc's verdicts, the trends, and the turn-level model when it was fitted."""
+        arc = [Text(r.verdict) for fams in self.long_arc.values() for r in fams.values()
+               if r.model != "insufficient_data"]
+        if not arc:
+            arc = [Text("not enough data (at least 2 crises and 8 weeks after the first)")]
+        blocks: list[Any] = [
+            Text(f"Long arc ({len(self.series.crises)} crises, {self.series.n_bins} "
+                 f"{self.series.bin_label} bins):", tone="strong"), *arc,
+            Text("", lead="Trends:"), *(Text(v) for v in self.shifts.values())]
+        blocks += [Text(n, lead="note: ", tone="note") for n in self.notes]
+        parts = [p.summary() for p in (self.sequential, self.gottman_murray) if p is not None]
+        return Summary("Dynamics", [*blocks, *parts])
 
 
 def _part_dict(part: Any) -> dict[str, Any]:

@@ -15,9 +15,12 @@ data sorted by the partner's score, so one pass solves every candidate at once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+
+from heard.model import Result, Summary, Table, json_field
 
 __all__ = [
     "MODEL_NAMES",
@@ -124,7 +127,7 @@ class Influence:
 
 
 @dataclass(frozen=True, slots=True)
-class PersonFit:
+class PersonFit(Result):
     """One person's equation under one influence shape."""
 
     model: str
@@ -136,7 +139,9 @@ class PersonFit:
     loglik: float
     aic: float
     bic: float
-    influence: Influence = field(repr=False)
+    influence: Influence = json_field(omit=True, repr=False)
+
+    json_extra: ClassVar[dict[str, str]] = {"set_point": "set_point"}
 
     @property
     def a(self) -> float:
@@ -156,11 +161,11 @@ class PersonFit:
         """Uninfluenced steady state a / (1 - r)."""
         return self.a / (1.0 - self.r) if self.r != 1.0 else float("nan")
 
-    def to_dict(self) -> dict[str, object]:
-        return {"model": self.model, "params": dict(self.params), "se": dict(self.se),
-                "ssr": self.ssr, "n": self.n, "n_params": self.n_params,
-                "loglik": self.loglik, "aic": self.aic, "bic": self.bic,
-                "set_point": self.set_point}
+    def summary(self) -> Summary:
+        rows = [(k, f"{v:+.4f}", f"{self.se[k]:.4f}" if self.se.get(k) else "")
+                for k, v in self.params.items()]
+        return Summary(f"Influence shape {self.model}: BIC {self.bic:.1f}, n = {self.n}",
+                       [Table(("Parameter", "Value", "SE"), rows)])
 
 
 def _ic(model: str, ssr: float, n: int) -> tuple[int, float, float, float]:
@@ -335,7 +340,7 @@ def _finish(model: str, params: dict[str, float], se: dict[str, float], ssr: flo
 
 
 @dataclass(frozen=True, slots=True)
-class FixedPoint:
+class FixedPoint(Result):
     """An influenced steady state (W*, H*) of the pair, with its stability in both conventions."""
 
     first: float
@@ -343,6 +348,10 @@ class FixedPoint:
     eigenvalues_same_lag: tuple[complex, complex]
     eigenvalues_staggered: tuple[complex, complex]
     convention: str
+
+    json_extra: ClassVar[dict[str, str]] = {
+        "stability": "stability", "modulus": "modulus", "oscillating": "oscillating",
+        "half_life": "half_life"}
 
     def _eig(self) -> tuple[complex, complex]:
         if self.convention == "same_lag":
@@ -374,15 +383,13 @@ class FixedPoint:
             return None if m >= 1 else 0.0
         return math.log(0.5) / math.log(m)
 
-    def to_dict(self) -> dict[str, object]:
-        def enc(ev: tuple[complex, complex]) -> list[list[float]]:
-            return [[float(v.real), float(v.imag)] for v in ev]
+    def words(self) -> str:
+        hl = f", half-life {self.half_life:.2f} turns" if self.half_life else ""
+        return (f"({self.first:+.3f}, {self.second:+.3f}) {self.stability}"
+                f"{' (oscillating)' if self.oscillating else ''}{hl}")
 
-        return {"first": self.first, "second": self.second, "stability": self.stability,
-                "modulus": self.modulus, "oscillating": self.oscillating,
-                "half_life": self.half_life, "convention": self.convention,
-                "eigenvalues_same_lag": enc(self.eigenvalues_same_lag),
-                "eigenvalues_staggered": enc(self.eigenvalues_staggered)}
+    def summary(self) -> Summary:
+        return Summary("An influenced steady state", [Table(("", ""), [("", self.words())])])
 
 
 def _eigs(r1: float, r2: float, d_hw: float, d_wh: float) -> tuple[tuple[complex, complex],

@@ -22,11 +22,12 @@ instead of ``d * (1-diff)/...``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from heard.dynamics._gm_core import FixedPoint, Influence, fixed_points
+from heard.model import Result, Summary, Table, json_field
 
 __all__ = ["OriginalResult", "fit_original"]
 
@@ -37,18 +38,20 @@ _MAXITEM = 150
 
 
 @dataclass(frozen=True, slots=True)
-class OriginalResult:
+class OriginalResult(Result):
     """What the two-phase estimator found. ``params`` uses the ``dyad`` names."""
 
     influence: str
     params: dict[str, float]
     fixed_points: tuple[FixedPoint, ...]
-    influence_on_wife: Influence = field(repr=False)
-    influence_on_husband: Influence = field(repr=False)
+    influence_on_wife: Influence = json_field(omit=True, repr=False)
+    influence_on_husband: Influence = json_field(omit=True, repr=False)
 
-    def to_dict(self) -> dict[str, object]:
-        return {"influence": self.influence, "params": dict(self.params),
-                "fixed_points": [p.to_dict() for p in self.fixed_points]}
+    def summary(self) -> Summary:
+        rows = [(k, f"{v:+.4f}") for k, v in self.params.items()]
+        rows += [("steady state", p.words()) for p in self.fixed_points]
+        return Summary(f"Gottman-Murray model, two-phase fit ({self.influence})",
+                       [Table(("", ""), rows)])
 
 
 def _rsum(v: np.ndarray) -> float:

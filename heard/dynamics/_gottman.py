@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from importlib import resources
@@ -27,12 +27,12 @@ import numpy as np
 
 from heard.dynamics._gm_core import (
     MODEL_NAMES,
-    FixedPoint,
     PersonFit,
     _ic,
     fit_person,
     fixed_points,
 )
+from heard.dynamics._gm_result import Baseline, GMAnalysis, GMResult, GMWindow
 from heard.dynamics._turns import Turn, build_turns, partners, turns_by_conversation
 from heard.errors import DataFileError, InputError, OptionError
 from heard.model import Corpus
@@ -169,110 +169,6 @@ def _surrogate(d: _Design, rng: np.random.Generator) -> _Design:
     return _Design(d.y, d.x, np.roll(d.z, shift), d.group)
 
 
-@dataclass(frozen=True, slots=True)
-class Baseline:
-    """How the observed BIC gain of influence compares with shuffled-partner pseudo-couples."""
-
-    observed_gain: float
-    null_gains: tuple[float, ...] = field(repr=False)
-    p_value: float
-
-    def to_dict(self) -> dict[str, Any]:
-        ng = np.asarray(self.null_gains)
-        return {"observed_bic_gain": self.observed_gain, "p_value": self.p_value,
-                "n_surrogates": len(ng),
-                "null_bic_gain_q95": float(np.quantile(ng, 0.95)) if len(ng) else None}
-
-
-@dataclass(frozen=True)
-class GMResult:
-    """A fitted Gottman–Murray model of one couple (frozen; statsmodels-style results).
-
-    Attributes
-    ----------
-    names : (str, str)
-        The partners; ``first`` is the one whose equation uses the other's previous turn.
-    fits : dict
-        ``fits[name][model]``: a :class:`PersonFit` for every shape that could be fitted.
-    chosen : dict
-        ``chosen[name]`` is the fit kept (smallest BIC, or the shape asked for).
-    fixed_points : tuple of FixedPoint
-        Influenced steady states within the observed score range, with stability.
-    baseline : dict
-        ``baseline[name]`` compares the influence gain with shuffled-partner pseudo-couples.
-    """
-
-    names: tuple[str, str]
-    convention: str
-    fits: dict[str, dict[str, PersonFit]]
-    chosen: dict[str, PersonFit]
-    fixed_points: tuple[FixedPoint, ...]
-    baseline: dict[str, Baseline]
-    score_range: tuple[float, float]
-    alpha: float = 0.05
-
-    def influence_beats_chance(self, name: str) -> bool | None:
-        """True when the influence on ``name`` beats the pseudo-couples; None without baseline."""
-        b = self.baseline.get(name)
-        if b is None:
-            return None
-        return bool(b.observed_gain > 0 and b.p_value < self.alpha)
-
-    @property
-    def set_points(self) -> dict[str, float]:
-        return {n: self.chosen[n].set_point for n in self.names}
-
-    @property
-    def inertia(self) -> dict[str, float]:
-        return {n: self.chosen[n].r for n in self.names}
-
-    def influence_function(self, name: str):
-        """I(partner's score) acting on ``name``."""
-        return self.chosen[name].influence
-
-    def to_dict(self) -> dict[str, Any]:
-        people = {}
-        for n in self.names:
-            c = self.chosen[n]
-            people[n] = {
-                "model": c.model, "params": dict(c.params), "se": dict(c.se),
-                "set_point": c.set_point, "inertia": c.r, "n_pairs": c.n, "sigma": c.sigma,
-                "half_life_uninfluenced": (math.log(0.5) / math.log(abs(c.r))
-                                           if 0 < abs(c.r) < 1 else None),
-                "bic": {m: f.bic for m, f in self.fits[n].items()},
-                "baseline": self.baseline[n].to_dict() if n in self.baseline else None,
-                "influence_beats_chance": self.influence_beats_chance(n),
-            }
-        return {"names": list(self.names), "convention": self.convention, "people": people,
-                "fixed_points": [p.to_dict() for p in self.fixed_points],
-                "score_range": list(self.score_range)}
-
-    def summary(self) -> str:
-        """A plain-text table of the fit (descriptive of this couple, not a prediction)."""
-        lines = [f"Gottman-Murray model ({self.convention} convention)", "=" * 60]
-        for n in self.names:
-            c = self.chosen[n]
-            beats = self.influence_beats_chance(n)
-            verdict = {True: "beats chance", False: "not beyond chance",
-                       None: "no baseline"}[beats]
-            lines.append(f"{n}: influence shape {c.model} (BIC {c.bic:.1f}), n = {c.n} turn pairs")
-            lines.append(f"  set point {c.set_point:+.3f}   inertia r = {c.r:.3f}   "
-                         f"sigma {c.sigma:.3f}")
-            for k, v in c.params.items():
-                if k not in ("a", "r"):
-                    se = c.se.get(k)
-                    lines.append(f"  {k:<15}{v:+.4f}" + (f"  (SE {se:.4f})" if se else ""))
-            lines.append(f"  partner's influence: {verdict}")
-        lines.append("Influenced steady states:")
-        if not self.fixed_points:
-            lines.append("  none inside the observed score range")
-        for p in self.fixed_points:
-            hl = f", half-life {p.half_life:.2f} turns" if p.half_life else ""
-            lines.append(f"  ({p.first:+.3f}, {p.second:+.3f}) {p.stability}"
-                         f"{' (oscillating)' if p.oscillating else ''}{hl}")
-        return "\n".join(lines)
-
-
 class GottmanMurray:
     """Estimator for the Gottman–Murray model (TAR least squares, shape chosen by BIC).
 
@@ -389,47 +285,6 @@ def _as_series(data: Any, names: Sequence[str] | None) -> tuple[tuple[str, str],
     if names is None:
         names = tuple(map(str, cols)) if cols is not None else ("first", "second")
     return (str(names[0]), str(names[1])), arr
-
-
-@dataclass(frozen=True)
-class GMWindow:
-    """One rolling window: its span, what it holds, and its fit (None with too little data)."""
-
-    start: str
-    end: str
-    n_conversations: int
-    n_pairs: dict[str, int]
-    result: GMResult | None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"start": self.start, "end": self.end,
-                               "n_conversations": self.n_conversations,
-                               "n_pairs": dict(self.n_pairs),
-                               "enough_data": self.result is not None}
-        if self.result is not None:
-            r = self.result
-            out["people"] = {n: {"model": r.chosen[n].model, "set_point": r.chosen[n].set_point,
-                                 "inertia": r.chosen[n].r,
-                                 "bilinear": r.fits[n]["bilinear"].params
-                                 if "bilinear" in r.fits[n] else None}
-                             for n in r.names}
-        return out
-
-
-@dataclass(frozen=True)
-class GMAnalysis:
-    """The whole-period fit plus rolling-window fits (parameter trajectories)."""
-
-    overall: GMResult | None
-    windows: tuple[GMWindow, ...]
-    window_weeks: int
-    step_weeks: int
-    reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"overall": self.overall.to_dict() if self.overall else None,
-                "reason": self.reason, "window_weeks": self.window_weeks,
-                "step_weeks": self.step_weeks, "windows": [w.to_dict() for w in self.windows]}
 
 
 def fit_gottman_murray(corpus: Corpus | Sequence[Turn], *, window_weeks: int = 4,

@@ -20,14 +20,16 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import ClassVar
 
 import numpy as np
 from scipy import optimize
 
 from heard.dynamics._nbglm import NBFit, fit_nb
 from heard.errors import ConvergenceWarning, E, OptionError
+from heard.model import Result, Summary, Text, json_field
 
 __all__ = ["HYPOTHESES", "LongArcModel", "LongArcResult"]
 
@@ -35,12 +37,8 @@ HYPOTHESES: tuple[str, ...] = ("none", "step", "pulse", "step+pulse")
 _CHI2_1_95 = 1.920729  # half the 95% quantile of chi-square(1): the profile-interval drop
 
 
-def _r(x: float | None, nd: int = 3) -> float | None:
-    return None if x is None or not math.isfinite(x) else round(float(x), nd)
-
-
 @dataclass(frozen=True, eq=False)
-class LongArcResult:
+class LongArcResult(Result):
     """What the long-arc model found for one series.
 
     Attributes
@@ -71,62 +69,45 @@ class LongArcResult:
         8% of series still show a difference above 2).
     """
 
-    sender: str
-    family: str
+    # the JSON is keyed by sender and family, and leaves out the series behind the fit (the
+    # weekly counts are written once, for every family, by DynamicsResult)
+    sender: str = json_field(omit=True)
+    family: str = json_field(omit=True)
     model: str
     verdict: str
     weeks: int
     n_events: int
-    crisis_bins: tuple[int, ...] = ()
-    crisis_dates: tuple[str, ...] = ()
-    half_life_weeks: float | None = None
-    half_life_ci: tuple[float, float] | None = None
-    fraction_retained: float | None = None
-    peak_rate_ratio: float | None = None
-    step_rate_ratio: float | None = None
-    baseline_rate: float | None = None
-    trend_per_year: float | None = None
-    alpha: float | None = None
+    crisis_bins: tuple[int, ...] = json_field(omit=True, default=())
+    crisis_dates: tuple[str, ...] = json_field(name="crises", default=())
+    half_life_weeks: float | None = json_field(default=None, digits=2)
+    half_life_ci: tuple[float, float] | None = json_field(default=None, digits=2)
+    fraction_retained: float | None = json_field(default=None, digits=3)
+    peak_rate_ratio: float | None = json_field(default=None, digits=3)
+    step_rate_ratio: float | None = json_field(default=None, digits=3)
+    baseline_rate: float | None = json_field(default=None, digits=4)
+    trend_per_year: float | None = json_field(default=None, digits=3)
+    alpha: float | None = json_field(omit=True, default=None)
     habituation: dict | None = None
-    aic: dict = field(default_factory=dict)
-    delta_aic: float | None = None
+    aic: dict = json_field(default_factory=dict, digits=2)
+    delta_aic: float | None = json_field(default=None, digits=2)
     reason: str | None = None
-    residual_acf1: float | None = None
+    residual_acf1: float | None = json_field(default=None, digits=3)
     notes: tuple[str, ...] = ()
-    observed: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    exposure: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    fitted: np.ndarray | None = None
-    profile: tuple[tuple[float, float], ...] = ()
+    observed: np.ndarray = json_field(omit=True, default_factory=lambda: np.zeros(0))
+    exposure: np.ndarray = json_field(omit=True, default_factory=lambda: np.zeros(0))
+    fitted: np.ndarray | None = json_field(omit=True, default=None)
+    profile: tuple[tuple[float, float], ...] = json_field(omit=True, default=())
 
-    def to_dict(self) -> dict:
-        return {
-            "model": self.model,
-            "half_life_weeks": _r(self.half_life_weeks, 2),
-            "half_life_ci": None if self.half_life_ci is None
-            else [_r(self.half_life_ci[0], 2), _r(self.half_life_ci[1], 2)],
-            "fraction_retained": _r(self.fraction_retained),
-            "peak_rate_ratio": _r(self.peak_rate_ratio),
-            "step_rate_ratio": _r(self.step_rate_ratio),
-            "baseline_rate": _r(self.baseline_rate, 4),
-            "trend_per_year": _r(self.trend_per_year),
-            "habituation": self.habituation,
-            "aic": {k: _r(v, 2) for k, v in self.aic.items()},
-            "delta_aic": _r(self.delta_aic, 2),
-            "crises": list(self.crisis_dates),
-            "verdict": self.verdict,
-            "weeks": self.weeks,
-            "n_events": self.n_events,
-            "reason": self.reason,
-            "residual_acf1": _r(self.residual_acf1),
-            "notes": list(self.notes),
-        }
+    summary_title: ClassVar[str] = "The long arc"
 
-    def summary(self) -> str:
-        lines = [f"{self.sender} / {self.family}: {self.model}", self.verdict]
+    def summary(self) -> Summary:
+        """The verdict in words, the models compared, and any note on the fit."""
+        blocks = [Text(self.verdict)]
         if self.aic:
-            lines.append("AIC: " + ", ".join(f"{k} {v:.1f}" for k, v in self.aic.items()))
-        lines.extend(f"note: {n}" for n in self.notes)
-        return "\n".join(lines)
+            blocks.append(Text("AIC: " + ", ".join(f"{k} {v:.1f}" for k, v in self.aic.items()),
+                               tone="note"))
+        blocks += [Text(n, lead="note: ", tone="note") for n in self.notes]
+        return Summary(f"{self.sender} / {self.family}: {self.model}", blocks)
 
 
 def _pulse(n: int, crises: Sequence[int], tau: float, gamma: float = 1.0) -> np.ndarray:
@@ -445,5 +426,4 @@ def _with_verdict(r: LongArcResult, who: str, weeks_since_last: int,
     if r.delta_aic is not None:
         strength = "weak" if r.delta_aic < 6 else "clear"
         v += f" ({strength} evidence: AIC {r.delta_aic:.1f} lower than no change.)"
-    return LongArcResult(**{**{f: getattr(r, f) for f in r.__dataclass_fields__},
-                            "verdict": v + drift})
+    return replace(r, verdict=v + drift)

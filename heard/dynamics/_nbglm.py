@@ -11,9 +11,12 @@ NegativeBinomial`` (NB2) finds, which the tests check.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy import optimize, special, stats
+
+from heard.model import Result, Summary, Text, json_field
 
 __all__ = ["NBFit", "TrendResult", "fit_nb", "nb_loglik", "trend_test"]
 
@@ -145,32 +148,24 @@ def fit_nb(y: np.ndarray, X: np.ndarray, offset: np.ndarray, *, alpha: float | N
 
 
 @dataclass(frozen=True)
-class TrendResult:
+class TrendResult(Result):
     """A log-linear trend in a rate: rate ratio per month, its 95% CI and a likelihood-ratio p."""
 
-    sender: str
-    family: str
+    sender: str = json_field(omit=True)  # the JSON is keyed by sender and family
+    family: str = json_field(omit=True)
     status: str  # "ok" or "insufficient_data"
     rate_ratio_per_month: float | None = None
     ci: tuple[float, float] | None = None
     p_value: float | None = None
     direction: str | None = None  # "rising", "falling" or "flat"
-    months: float | None = None
+    months: float | None = json_field(default=None, digits=1)
     n_events: int = 0
     verdict: str = ""
 
-    def to_dict(self) -> dict:
-        return {"status": self.status, "rate_ratio_per_month": _r(self.rate_ratio_per_month),
-                "ci": None if self.ci is None else [_r(self.ci[0]), _r(self.ci[1])],
-                "p_value": _r(self.p_value), "direction": self.direction,
-                "months": _r(self.months, 1), "n_events": self.n_events, "verdict": self.verdict}
+    json_digits: ClassVar[int | None] = 4
 
-    def summary(self) -> str:
-        return self.verdict
-
-
-def _r(x: float | None, nd: int = 4) -> float | None:
-    return None if x is None or not np.isfinite(x) else round(float(x), nd)
+    def summary(self) -> Summary:
+        return Summary(f"{self.sender} / {self.family}: trend", [Text(self.verdict)])
 
 
 def trend_test(y: np.ndarray, exposure: np.ndarray, *, sender: str, family: str,

@@ -23,13 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from heard.dynamics._turns import Turn, build_turns, partners
 from heard.errors import DataFileError, OptionError
-from heard.model import Corpus, codebook
+from heard.model import Corpus, Result, Summary, Table, Text, codebook, json_field
 
 __all__ = ["SequentialResult", "SequentialTable", "SequentialTest", "sequential_analysis",
            "sequential_classes", "yules_q"]
@@ -89,7 +89,7 @@ def _adjusted_residual(f: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class SequentialTable:
+class SequentialTable(Result):
     """Lag-1 table from ``given_sender``'s turn to ``target_sender``'s next turn.
 
     A turn with several codes counts once for every pair of its codes with the next turn's codes;
@@ -101,7 +101,13 @@ class SequentialTable:
     target_sender: str
     given: tuple[str, ...]
     target: tuple[str, ...]
-    counts: np.ndarray
+    counts: np.ndarray = json_field(convert=lambda c: c.astype(int))
+
+    # the derived tables, to 6 digits (None where a cell is undefined)
+    json_digits: ClassVar[int | None] = 6
+    json_extra: ClassVar[dict[str, str]] = {
+        "transitional_probabilities": "transitional_probabilities",
+        "adjusted_residuals": "adjusted_residuals", "yules_q": "yules_q"}
 
     @property
     def transitional_probabilities(self) -> np.ndarray:
@@ -126,20 +132,15 @@ class SequentialTable:
         a, b, c, d = (np.where(zero, x + 0.5, x) for x in (a, b, c, d))
         return (a * d - b * c) / (a * d + b * c)
 
-    def to_dict(self) -> dict[str, Any]:
-        def clean(m: np.ndarray) -> list[list[float | None]]:
-            return [[None if not np.isfinite(v) else round(float(v), 6) for v in row] for row in m]
-
-        return {"level": self.level, "given_sender": self.given_sender,
-                "target_sender": self.target_sender, "given": list(self.given),
-                "target": list(self.target), "counts": self.counts.astype(int).tolist(),
-                "transitional_probabilities": clean(self.transitional_probabilities),
-                "adjusted_residuals": clean(self.adjusted_residuals),
-                "yules_q": clean(self.yules_q)}
+    def summary(self) -> Summary:
+        rows = [(g, *(str(int(x)) for x in row)) for g, row in zip(self.given, self.counts,
+                                                                     strict=True)]
+        return Summary(f"What followed {self.given_sender}'s turns in {self.target_sender}'s "
+                       f"next turn ({self.level})", [Table(("", *self.target), rows)])
 
 
 @dataclass(frozen=True)
-class SequentialTest:
+class SequentialTest(Result):
     """One named test in one direction, with its 2x2 table [[a, b], [c, d]]."""
 
     name: str
@@ -157,25 +158,44 @@ class SequentialTest:
     enough_data: bool
     p_adjusted: float | None = None
 
+    json_extra: ClassVar[dict[str, str]] = {"n": "n", "p_target_given": "p_target_given",
+                                            "p_target_otherwise": "p_target_otherwise"}
+
     @property
     def n(self) -> int:
         return int(sum(self.counts))
 
-    def to_dict(self) -> dict[str, Any]:
-        a, b, c, d = self.counts
-        return {"name": self.name, "kind": self.kind, "given": self.given,
-                "target": self.target, "condition": self.condition,
-                "given_sender": self.given_sender, "target_sender": self.target_sender,
-                "n": self.n, "counts": [a, b, c, d],
-                "p_target_given": a / (a + b) if a + b else None,
-                "p_target_otherwise": c / (c + d) if c + d else None,
-                "yules_q": self.yules_q, "ci": list(self.ci) if self.ci else None, "z": self.z,
-                "p_value": self.p_value, "p_adjusted": self.p_adjusted,
-                "enough_data": self.enough_data}
+    @property
+    def p_target_given(self) -> float | None:
+        """How often the target followed the given code (a / (a + b))."""
+        a, b, _, _ = self.counts
+        return a / (a + b) if a + b else None
+
+    @property
+    def p_target_otherwise(self) -> float | None:
+        """How often the target followed anything else (c / (c + d))."""
+        _, _, c, d = self.counts
+        return c / (c + d) if c + d else None
+
+    def words(self) -> str:
+        """The test in one line: how often the target followed, with and without the given."""
+        if not self.enough_data or self.p_target_given is None:
+            return f"not enough data (n = {self.n})"
+        out = f"{round(100 * self.p_target_given)}% after {self.given}"
+        if self.p_target_otherwise is not None:
+            out += f", {round(100 * self.p_target_otherwise)}% otherwise"
+        if self.yules_q is not None:
+            out += f" (Yule's Q {self.yules_q:+.2f}"
+            out += ")" if self.p_value is None else f", p = {self.p_value:.2g})"
+        return out
+
+    def summary(self) -> Summary:
+        return Summary(f"{self.name}: {self.given_sender} → {self.target_sender}",
+                       [Text(self.words())])
 
 
 @dataclass(frozen=True)
-class SequentialResult:
+class SequentialResult(Result):
     """Tables and named tests for both partners (frozen)."""
 
     names: tuple[str, str]
@@ -192,11 +212,13 @@ class SequentialResult:
                 return t
         raise KeyError((name, given_sender))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"names": list(self.names), "n_turns": self.n_turns,
-                "n_transitions": self.n_transitions, "n_permutations": self.n_permutations,
-                "seed": self.seed, "tests": [t.to_dict() for t in self.tests],
-                "tables": [t.to_dict() for t in self.tables]}
+    def summary(self) -> Summary:
+        """Each named test in one line: how often the loop's next step followed."""
+        rows = [(t.name, f"{t.given_sender} → {t.target_sender}", t.words()) for t in self.tests]
+        return Summary("The loop, turn by turn", [
+            Text(f"{self.n_turns} turns, {self.n_transitions} answers between "
+                 f"{self.names[0]} and {self.names[1]}."),
+            Table(("Test", "Who", "What followed"), rows)])
 
 
 def _hypergeom_p(a_obs: int, groups: np.ndarray, g: np.ndarray, t: np.ndarray,

@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 
 import numpy as np
 
 from heard.errors import E, OptionError
-from heard.model import Corpus, Message, codebook
+from heard.model import Corpus, Message, Result, Summary, Text, codebook, json_field
 
 __all__ = ["Event", "WeeklySeries", "build_series", "find_events"]
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class Event(Result):
     """A crisis or a promise: one or more coded messages within a few days of each other.
 
     Attributes
@@ -37,19 +38,22 @@ class Event:
         The coded messages, the evidence for the event.
     """
 
-    kind: str
-    start: datetime
+    kind: str = json_field(omit=True)  # the list it is in says the kind
+    start: datetime = json_field(omit=True)  # the JSON gives the day
     sender: str
     senders: tuple[str, ...]
     message_ids: tuple[str, ...]
+
+    json_extra: ClassVar[dict[str, str]] = {"date": "day"}
 
     @property
     def day(self) -> date:
         return self.start.date()
 
-    def to_dict(self) -> dict:
-        return {"date": self.day.isoformat(), "sender": self.sender,
-                "senders": list(self.senders), "message_ids": list(self.message_ids)}
+    def summary(self) -> Summary:
+        return Summary(f"A {self.kind}, {self.day.isoformat()}", [
+            Text(f"{self.sender}'s, in {len(self.message_ids)} messages "
+                 f"({', '.join(self.message_ids)}).")])
 
 
 def _timed(messages: Iterable[Message]) -> list[Message]:

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
 
 from heard.dynamics._gm_core import Influence
 from heard.dynamics._gottman import GMResult
 from heard.errors import InputError, OptionError
+from heard.model import Result, Summary, Table, Text, json_field
 
 __all__ = ["HARD_END_ROUNDS", "AddRepair", "Basins", "LastingChange", "ShiftSetPoint",
            "SimulationResult", "SmallestChange", "SoftenResponse", "basins", "simulate",
@@ -152,31 +153,38 @@ def _ends_negative(p: _Params, w: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(Result):
     """Distributions over many simulated conversations (frozen)."""
 
     names: tuple[str, str]
     n_runs: int
     n_turns: int
-    intervention: tuple[Any, ...]
-    paths_quantiles: dict[str, np.ndarray]  # name -> (len(_QUANTILES), n_turns + 1)
+    intervention: tuple[Any, ...] = json_field(convert=lambda ivs: [repr(i) for i in ivs])
+    # name -> (len(_QUANTILES), n_turns + 1)
+    paths_quantiles: dict[str, np.ndarray] = json_field(digits=4)
     mean_score_quantiles: dict[str, tuple[float, ...]]
-    share_negative: float
+    share_negative: float = json_field(name="share_ending_negative")
     #: Share of the simulated conversations (with their noise) that end on a hard note.
-    share_hard_end: float = math.nan
+    share_hard_end: float = json_field(default=math.nan, name="share_ending_hard", digits=4)
     #: Per partner, the share of their simulated turns that score below 0.
-    share_hard_turns: dict[str, float] = field(default_factory=dict)
+    share_hard_turns: dict[str, float] = json_field(default_factory=dict, digits=4)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"names": list(self.names), "n_runs": self.n_runs, "n_turns": self.n_turns,
-                "intervention": [repr(i) for i in self.intervention],
-                "quantiles": list(_QUANTILES),
-                "paths_quantiles": {k: v.round(4).tolist()
-                                    for k, v in self.paths_quantiles.items()},
-                "mean_score_quantiles": {k: list(v) for k, v in self.mean_score_quantiles.items()},
-                "share_ending_negative": self.share_negative,
-                "share_ending_hard": round(self.share_hard_end, 4),
-                "share_hard_turns": {k: round(v, 4) for k, v in self.share_hard_turns.items()}}
+    json_extra: ClassVar[dict[str, str]] = {"quantiles": "quantiles"}
+
+    @property
+    def quantiles(self) -> tuple[float, ...]:
+        """The quantiles of ``paths_quantiles`` and ``mean_score_quantiles``."""
+        return _QUANTILES
+
+    def summary(self) -> Summary:
+        def of(x: float) -> str:
+            return "-" if math.isnan(x) else f"{round(x * 100):d} of 100"
+
+        rows = [("Conversations that end on a hard note", of(self.share_hard_end))]
+        rows += [(f"{n}'s turns that are hard", of(self.share_hard_turns.get(n, math.nan)))
+                 for n in self.names]
+        return Summary(f"{self.n_runs} simulated conversations of {self.n_turns} turns",
+                       [Table(("", ""), rows)])
 
 
 def _as_list(intervention: Any) -> list[Intervention]:
@@ -233,21 +241,24 @@ def simulate(result: GMResult, intervention: Any = None, *, n_runs: int = 500,
 
 
 @dataclass(frozen=True)
-class Basins:
+class Basins(Result):
     """Where noise-free conversations starting on a grid of openings end up."""
 
     first: np.ndarray
     second: np.ndarray
-    negative: np.ndarray  # bool, shape (len(second), len(first))
+    # bool, shape (len(second), len(first)); 0 and 1 in the JSON
+    negative: np.ndarray = json_field(convert=lambda a: a.astype(int))
+
+    json_extra: ClassVar[dict[str, str]] = {"share_negative": "share_negative"}
 
     @property
     def share_negative(self) -> float:
         return float(self.negative.mean())
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"first": self.first.tolist(), "second": self.second.tolist(),
-                "negative": self.negative.astype(int).tolist(),
-                "share_negative": self.share_negative}
+    def summary(self) -> Summary:
+        return Summary("Where noise-free conversations end", [Text(
+            f"{round(self.share_negative * 100)} of 100 openings on the grid end on a hard "
+            "note.")])
 
 
 def basins(result: GMResult, intervention: Any = None, *, grid: int = 41) -> Basins:
@@ -260,7 +271,7 @@ def basins(result: GMResult, intervention: Any = None, *, grid: int = 41) -> Bas
 
 
 @dataclass(frozen=True)
-class SmallestChange:
+class SmallestChange(Result):
     """The smallest change found that carries ``opening`` into the positive basin."""
 
     kind: str
@@ -269,10 +280,17 @@ class SmallestChange:
     already_positive: bool
     opening: tuple[float, float]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "partner": self.partner, "value": self.value,
-                "already_positive": self.already_positive, "opening": list(self.opening),
-                "found": self.value is not None}
+    json_extra: ClassVar[dict[str, str]] = {"found": "found"}
+
+    @property
+    def found(self) -> bool:
+        return self.value is not None
+
+    def summary(self) -> Summary:
+        what = (f"{self.kind} of {self.value:g}" if self.value is not None
+                else "no change in the range tried")
+        return Summary(f"Smallest change, {self.partner}", [Text(
+            "already ends well" if self.already_positive else what)])
 
 
 def smallest_change(result: GMResult, opening: tuple[float, float], *, partner: str | None = None,

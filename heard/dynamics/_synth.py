@@ -34,15 +34,16 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
+from typing import ClassVar
 
 import numpy as np
 
 from heard.errors import E, OptionError
-from heard.model import Code, Evidence, Message, Source, codebook
+from heard.model import Code, Evidence, Message, Result, Source, codebook
 
 __all__ = ["LOOP", "CoupleParams", "generate_couple"]
 
@@ -69,7 +70,7 @@ def _default_rates() -> dict[str, dict[str, float]]:
 
 
 @dataclass(frozen=True)
-class CoupleParams:
+class CoupleParams(Result):
     """Parameters of a synthetic couple (see the module docstring for the model).
 
     Parameters
@@ -167,12 +168,7 @@ class CoupleParams:
             raise bad("tau/gamma/nb_alpha/loop_strength", "tau, gamma, loop_strength > 0; "
                       "nb_alpha >= 0")
 
-    def to_dict(self) -> dict:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["start"] = self.start.isoformat()
-        out["names"] = list(self.names)
-        out["crisis_weeks"] = list(self.crisis_weeks)
-        return out
+    summary_title: ClassVar[str] = "A simulated couple's settings"
 
 
 @cache

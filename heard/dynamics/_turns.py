@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from heard.errors import InputError
-from heard.model import Corpus, Message
+from heard.model import Corpus, Message, Result, Summary, Text
 
 __all__ = ["Turn", "build_turns", "partners", "turns_by_conversation"]
 
 
 @dataclass(frozen=True, slots=True)
-class Turn:
+class Turn(Result):
     """One turn: a sender's run of consecutive human messages within a conversation.
 
     Attributes
@@ -61,16 +61,10 @@ class Turn:
         """True when any of ``names`` is among the turn's codes."""
         return not self.codes.isdisjoint(names)
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "conversation_id": self.conversation_id,
-            "index": self.index,
-            "sender": self.sender,
-            "start": self.start.isoformat() if self.start else None,
-            "end": self.end.isoformat() if self.end else None,
-            "message_ids": list(self.message_ids),
-            "codes": sorted(self.codes),
-        }
+    def summary(self) -> Summary:
+        codes = ", ".join(sorted(self.codes)) or "no codes"
+        return Summary(f"Turn {self.index + 1} of {self.conversation_id}", [
+            Text(f"{self.sender}: {self.n_messages} messages ({codes}).")])
 
 
 def _flush(conv_id: str, index: int, run: list[Message]) -> Turn:

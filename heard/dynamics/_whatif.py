@@ -23,7 +23,7 @@ from functools import cache
 from importlib import resources
 from itertools import pairwise
 from statistics import median
-from typing import Any
+from typing import Any, ClassVar
 
 from heard.dynamics._gottman import GMResult, fit_gottman_murray, score_turn
 from heard.dynamics._simulate import (
@@ -42,7 +42,7 @@ from heard.dynamics._simulate import (
 )
 from heard.dynamics._turns import Turn, build_turns
 from heard.errors import OptionError
-from heard.model import Corpus, codebook
+from heard.model import Corpus, Result, Summary, Table, Text, codebook, json_field
 
 __all__ = ["KNOBS", "Suggestion", "WhatIfResult", "describe_change", "knob_help",
            "suggest_changes", "typical_opening", "what_if_model"]
@@ -118,7 +118,7 @@ def _has_pull(result: GMResult, name: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Suggestion:
+class Suggestion(Result):
     """The smallest value of one knob, for one partner, that visibly moves the outcome.
 
     ``status`` is ``"found"``, ``"no_pull"`` (softening cannot act: the model found no pull),
@@ -130,8 +130,10 @@ class Suggestion:
     knob: str
     status: str
     value: float | None = None
-    before: float = math.nan
-    after: float | None = None
+    before: float = json_field(default=math.nan, name="share_ending_hard_before", digits=4)
+    after: float | None = json_field(default=None, name="share_ending_hard_after", digits=4)
+
+    json_extra: ClassVar[dict[str, str]] = {"flag": "_flag_or_none"}
 
     @property
     def flag(self) -> str:
@@ -143,11 +145,16 @@ class Suggestion:
     def change(self) -> Any:
         return None if self.value is None else _make(self.knob, self.partner, self.value)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"partner": self.partner, "knob": self.knob, "status": self.status,
-                "value": self.value, "flag": self.flag or None,
-                "share_ending_hard_before": round(self.before, 4),
-                "share_ending_hard_after": None if self.after is None else round(self.after, 4)}
+    def _flag_or_none(self) -> str | None:
+        return self.flag or None
+
+    def summary(self) -> Summary:
+        title = _words()["knobs"][self.knob]["title"]
+        if self.status != "found":
+            return Summary(f"{title}, {self.partner}", [Text(self.status.replace("_", " "))])
+        return Summary(f"{title}, {self.partner}", [Text(
+            f"{self.flag}: {round(self.before * 100)} -> {round((self.after or 0) * 100)} of 100 "
+            "end on a hard note")])
 
 
 def suggest_changes(result: GMResult, opening: tuple[float, float], *,
@@ -235,26 +242,30 @@ def typical_opening(turns: Sequence[Turn], names: Sequence[str]) -> tuple[float,
 
 
 @dataclass(frozen=True, eq=False)
-class WhatIfResult:
+class WhatIfResult(Result):
     """The fitted model run as fitted and after a change, with suggested changes (frozen).
 
-    ``to_dict()`` is the JSON of ``heard simulate --json``; ``summary()`` the plain text it
+    ``to_dict()`` is the JSON of ``heard simulate --json``; ``summary().as_text()`` the text it
     prints. With ``safety_concern`` no change is suggested.
     """
 
     status: str
-    names: tuple[str, ...] = ()
-    reason: str | None = None
+    names: tuple[str, ...] = json_field(omit=True, default=())
+    reason: str | None = json_field(omit=True, default=None)  # only without a fit (to_dict)
     model: GMResult | None = None
     opening: dict[str, float] = field(default_factory=dict)
     as_fitted: SimulationResult | None = None
-    changed: SimulationResult | None = None
-    changes: tuple[Any, ...] = ()
+    changed: SimulationResult | None = json_field(default=None, skip_none=True)
+    # the changes in words, as the summary says them
+    changes: tuple[Any, ...] = json_field(omit=True, default=())
     suggestions: tuple[Suggestion, ...] = ()
-    smallest: SmallestChange | None = None
-    months: dict[str, Any] | None = None
+    smallest: SmallestChange | None = json_field(default=None, name="smallest_change")
+    months: dict[str, Any] | None = json_field(default=None, skip_none=True)
     safety_concern: bool = False
     me: str | None = None
+
+    json_extra: ClassVar[dict[str, str]] = {"changes": "_changes_words",
+                                            "outcome": "_outcome_words"}
 
     # Callers written for the dict this used to be keep working: result["status"] etc.
     def __getitem__(self, key: str) -> Any:
@@ -264,25 +275,13 @@ class WhatIfResult:
         return key in self.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``heard simulate --json``: without a fit, only the status and why."""
         if self.status != "ok":
             return {"status": self.status, "reason": self.reason}
-        out: dict[str, Any] = {
-            "status": "ok",
-            "model": self.model.to_dict() if self.model is not None else None,
-            "opening": dict(self.opening),
-            "as_fitted": self.as_fitted.to_dict() if self.as_fitted else None,
-            "changes": [describe_change(c, self.names) for c in self.changes],
-            "smallest_change": self.smallest.to_dict() if self.smallest else None,
-            "suggestions": [s.to_dict() for s in self.suggestions],
-            "safety_concern": self.safety_concern,
-            "me": self.me,
-            "outcome": self._outcome_words(),
-        }
-        if self.changed is not None:
-            out["changed"] = self.changed.to_dict()
-        if self.months is not None:
-            out["months"] = self.months
-        return out
+        return super().to_dict()
+
+    def _changes_words(self) -> list[str]:
+        return [describe_change(c, self.names) for c in self.changes]
 
     def _outcome_words(self) -> str:
         n = self.as_fitted.n_runs if self.as_fitted else 0
@@ -297,10 +296,10 @@ class WhatIfResult:
         # from the side of --me: that person first
         return sorted(self.names, key=lambda n: n != self.me)
 
-    def summary(self) -> str:
-        """Plain text: what was simulated, the outcome before and after, what to try."""
+    def summary(self) -> Summary:
+        """What was simulated, the outcome before and after, what to try, in plain words."""
         if self.status != "ok" or self.as_fitted is None:
-            return f"Not enough data to simulate: {self.reason}."
+            return Summary("What if?", [Text(f"Not enough data to simulate: {self.reason}.")])
         fitted, changed = self.as_fitted, self.changed
         n = fitted.n_runs
         a, b = self._ordered()
@@ -317,16 +316,10 @@ class WhatIfResult:
             whose = "Your" if name == self.me else f"{name}'s"
             rows.append((f"{whose} turns that are hard", fitted.share_hard_turns[name],
                          changed.share_hard_turns[name] if changed else None))
-        w = max(len(r[0]) for r in rows) + 2
-        head = f"{'':<{w}}{'as it is now':>14}"
-        if changed:
-            head += f"{'with the change':>18}"
-        lines.append(head)
-        for label, x, y in rows:
-            line = f"{label:<{w}}{of(x):>14}"
-            if changed:
-                line += f"{of(y):>18}"
-            lines.append(line)
+        head = ("", "as it is now", *(("with the change",) if changed else ()))
+        table = Table(head, [(label, of(x), *((of(y),) if changed else ()))
+                             for label, x, y in rows])
+        before, lines = lines, []
         if self.changes:
             lines.append("")
             for c in self.changes:
@@ -351,7 +344,7 @@ class WhatIfResult:
         lines.extend(["", *self._suggestion_lines(), "", *self._knob_lines()])
         lines.extend(["", "A model of these messages, not a prediction about the people: turn "
                       "scores come from the codes, and text is only a proxy for tone."])
-        return "\n".join(lines)
+        return Summary("", [*map(Text, before), table, *map(Text, lines)])
 
     def _knob_lines(self) -> list[str]:
         lines = ["What each change means (NAME is either partner):"]

@@ -31,12 +31,23 @@ __all__ = [
     "ReadOptions",
     "Reader",
     "SkippedLine",
+    "displayable",
     "readers",
     "register",
 ]
 
 #: How much of an input ``sniff`` sees.
 HEAD_BYTES = 64 * 1024
+
+
+def displayable(name: str) -> str:
+    """``name`` with the surrogate escapes of undecodable file-name bytes shown as U+FFFD."""
+    if name.isascii():
+        return name
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that no file-name byte makes
+        return name.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass(slots=True)
@@ -156,10 +167,15 @@ class Input:
     ``head`` holds the first :data:`HEAD_BYTES` bytes of a file, for sniffing.
     """
 
-    def __init__(self, path: Path | None, *, name: str, spool: IO[bytes] | None = None) -> None:
+    def __init__(self, path: Path | None, *, name: str, spool: IO[bytes] | None = None,
+                 line_offset: int = 0) -> None:
         self.path = path
-        self.name = name
+        # a file name that is not valid UTF-8 reaches Python with surrogate escapes, which no
+        # UTF-8 output can hold: show such bytes as U+FFFD wherever the name is printed or kept
+        self.name = displayable(name)
         self._spool = spool
+        # a slice of a bigger file (heard batch) numbers its lines as the whole file does
+        self.line_offset = line_offset
         self._head: bytes | None = None
 
     @classmethod
@@ -185,7 +201,7 @@ class Input:
 
     @property
     def stem(self) -> str:
-        return self.path.stem if self.path is not None else "stdin"
+        return displayable(self.path.stem) if self.path is not None else "stdin"
 
     @property
     def head(self) -> bytes:
@@ -210,16 +226,14 @@ class Input:
         return open(self.path, "rb")
 
     def zip(self) -> zipfile.ZipFile:
-        """The input opened as a zip archive."""
-        try:
-            if self._spool is not None:
-                self._spool.seek(0)
-                return zipfile.ZipFile(self._spool)
-            return zipfile.ZipFile(self.path)  # type: ignore[arg-type]
-        except (zipfile.BadZipFile, OSError) as exc:
-            from heard.errors import ExportFormatError
+        """The input opened as a zip archive whose members are checked before they are
+        unpacked (see ``_zip.py``)."""
+        from heard.ingest._zip import open_zip
 
-            raise ExportFormatError.from_code("E026", path=self.name, detail=exc) from exc
+        if self._spool is not None:
+            self._spool.seek(0)
+            return open_zip(self._spool, self.name)
+        return open_zip(self.path, self.name)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         return f"Input({self.name!r})"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from typing import Any
 
 from heard.errors import InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._limits import MAX_CSV_FIELD_CHARS
 from heard.ingest._text import check_text, iter_lines
 from heard.ingest._time import parse_timestamp
 from heard.model import KINDS, Message, Source
 
-__all__ = ["CsvReader", "guess_columns"]
+__all__ = ["CsvReader", "checked_rows", "guess_columns"]
 
 #: Column names tried, in order, for each field when ``--map`` does not name one.
 COLUMN_GUESSES: dict[str, tuple[str, ...]] = {
@@ -75,7 +77,7 @@ class CsvReader(Reader):
         lines = iter_lines(source, options.encoding)
         dialect = self._dialect(source)
         numbered = _LineCounter(lines)
-        rows = csv.reader(numbered, dialect)
+        rows = checked_rows(csv.reader(numbered, dialect), numbered, source.name)
         try:
             header = next(rows)
         except StopIteration:
@@ -140,6 +142,25 @@ class CsvReader(Reader):
             return csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|")
         except csv.Error:
             return csv.excel
+
+
+def checked_rows(rows: Iterator[list[str]], counter: Any, label: str) -> Iterator[list[str]]:
+    """The rows of ``rows`` (a ``csv.reader`` fed by ``counter``, which counts the lines it
+    gave); a row the csv module refuses is E045, naming the line the row starts on."""
+    csv.field_size_limit(MAX_CSV_FIELD_CHARS)  # the default; set in case a library raised it
+    while True:
+        start = counter.line + 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            detail = str(exc)
+            if "field limit" in detail:
+                detail = (f"a field runs past {MAX_CSV_FIELD_CHARS:,} characters, so a quote "
+                          "is probably never closed")
+            raise InputError.from_code("E045", path=label, line=start, detail=detail) from exc
+        yield row
 
 
 class _LineCounter:

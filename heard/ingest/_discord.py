@@ -27,7 +27,10 @@ from typing import Any
 
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._csv import checked_rows
+from heard.ingest._guard import as_list
 from heard.ingest._json import JsonStream
+from heard.ingest._limits import MAX_REACTIONS
 from heard.ingest._members import Member, iter_members, natural_key, read_head
 from heard.ingest._messenger import choose, refuse_group
 from heard.ingest._time import place_wall_clock
@@ -223,9 +226,9 @@ class DiscordReader(Reader):
         mtype = str(item.get("type") or "")
         extra: dict[str, Any] = {}
         attachments = [a.get("fileName") or a.get("url") or ""
-                       for a in item.get("attachments") or () if isinstance(a, dict)]
+                       for a in as_list(item.get("attachments")) if isinstance(a, dict)]
         stickers = [s.get("name") or ""
-                    for s in item.get("stickers") or () if isinstance(s, dict)]
+                    for s in as_list(item.get("stickers")) if isinstance(s, dict)]
         kind = "text"
         if mtype == "Call":
             kind = "event"
@@ -256,17 +259,18 @@ class DiscordReader(Reader):
         if isinstance(ref, dict) and ref.get("messageId") and ref.get("type") != "Forward":
             reply_to = str(ref["messageId"])
         reactions: list[Reaction] = []
-        for r in item.get("reactions") or ():
+        for r in as_list(item.get("reactions")):
             if not isinstance(r, dict):
                 continue
             emoji = r.get("emoji") if isinstance(r.get("emoji"), dict) else {}
             symbol = emoji.get("name") or emoji.get("code") or "?"
-            users = [u for u in r.get("users") or () if isinstance(u, dict)]
+            users = [u for u in as_list(r.get("users")) if isinstance(u, dict)]
             for u in users:
                 reactions.append(Reaction(symbol, _name(u, names)))
             count = r.get("count")
             if isinstance(count, int) and count > len(users):
-                reactions.extend(Reaction(symbol, None) for _ in range(count - len(users)))
+                reactions.extend(Reaction(symbol, None) for _ in
+                                 range(min(count, MAX_REACTIONS) - len(users)))
         mid = item.get("id")
         return Message(
             conversation_id=cid,
@@ -288,7 +292,7 @@ class DiscordReader(Reader):
         with member.open() as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             counter = _Lines(text, member.label)
-            rows = csv.reader(counter)
+            rows = checked_rows(csv.reader(counter), counter, member.label)
             header = next(rows, None)
             if header is None or tuple(h.strip() for h in header[:4]) != CSV_HEADER[:4]:
                 raise ExportFormatError.from_code(
@@ -321,7 +325,7 @@ class DiscordReader(Reader):
                 reactions = []
                 for m in _REACTION.finditer(row[5] if len(row) > 5 else ""):
                     reactions.extend(Reaction(m.group(1).strip(", ")) for _ in
-                                     range(min(int(m.group(2)), 1000)))
+                                     range(min(int(m.group(2)), MAX_REACTIONS)))
                 content = content.replace("\r\n", "\n").replace("\r", "\n")
                 if not content and not attachments:
                     report.skip(line, "message with no text and no attachment", author)
@@ -425,13 +429,22 @@ def parse_dce_date(value: str, order: str) -> datetime | None:
         return None
 
 
+def _sample_rows(head: str) -> Iterator[list[str]]:
+    # newline="": a lone CR ends a line here as in the read itself; a row the csv module
+    # refuses ends the sample (the read names its line)
+    try:
+        yield from csv.reader(io.StringIO(head, newline=""))
+    except csv.Error:
+        return
+
+
 def _date_order(member: Member, report: ImportReport) -> str:
     """Day/month order voted from the dates in the file's first 64 KB."""
     head = read_head(member, 65536).decode("utf-8", "replace")
     first_big = second_big = False
     ampm = False
     sample = ""
-    for row in csv.reader(io.StringIO(head)):
+    for row in _sample_rows(head):
         if len(row) < 3:
             continue
         m = _NUMERIC.match(row[2])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from heard.errors import ExportFormatError, HeardError, InputError
-from heard.ingest._base import Input, ReadOptions
+from heard.ingest._base import Input, ReadOptions, displayable
 from heard.ingest._read import Import, detect_format, read_export
 
 __all__ = ["FolderEntry", "folder_entries", "is_folder_of_exports"]
@@ -69,7 +69,8 @@ def folder_entries(folder: str | Path, *, format: str | None = None,
     for path in sorted(Path(folder).iterdir(), key=lambda p: p.name):
         if path.name.startswith("."):
             continue
-        stem = _UNSAFE.sub("_", path.stem if path.is_file() else path.name) or "export"
+        stem = _UNSAFE.sub("_", displayable(path.stem if path.is_file() else path.name))
+        stem = stem or "export"
         cid, n = stem, 2
         while cid in used:  # "a.txt" and "a.json" are two couples
             cid, n = f"{stem}-{n}", n + 1

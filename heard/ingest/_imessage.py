@@ -28,14 +28,11 @@ the other person is named by their handle.
 from __future__ import annotations
 
 import json
-import plistlib
-import re
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -43,10 +40,18 @@ from typing import Any
 from urllib.parse import quote
 
 from heard.errors import ExportFormatError, InputError
+from heard.ingest._apple import (
+    apple_time,
+    decode_attributed_body,
+    edit_history,
+    summary_info,
+    target_guid,
+)
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
-from heard.ingest._messenger import choose, refuse_group
-from heard.ingest._sms import phone_key
-from heard.ingest._sms import reaction_from_text as sms_reaction
+from heard.ingest._chats import choose, refuse_group
+from heard.ingest._phone import phone_key
+from heard.ingest._tapback import reaction_from_text as sms_reaction
+from heard.ingest._zip import unpack_member
 from heard.model import Message, Reaction, Source
 
 __all__ = ["IMessageReader", "apple_time", "decode_attributed_body"]
@@ -54,7 +59,6 @@ __all__ = ["IMessageReader", "apple_time", "decode_attributed_body"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 IOS_SMS_DB = "3d0d7e5fb2ce288813306e4d4636395e047a3d28"
 _DB_NAMES = ("chat.db", "sms.db", IOS_SMS_DB)
-_APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 _OBJ = "\ufffc"
 _REQUIRED = ("message", "handle")
 #: Without these (old iOS sms.db copies, trimmed test databases) a chat is one handle's messages.
@@ -65,79 +69,6 @@ _CHAT_TABLES = ("chat", "chat_message_join")
 def _types() -> dict[str, Any]:
     return json.loads(resources.files("heard.ingest").joinpath(
         "data/imessage_types.json").read_text(encoding="utf-8"))
-
-
-def apple_time(value: Any) -> datetime | None:
-    """A UTC datetime from an Apple timestamp (seconds or nanoseconds since 2001-01-01).
-
-    Examples
-    --------
-    >>> apple_time(700_000_000)
-    datetime.datetime(2023, 3, 7, 20, 26, 40, tzinfo=datetime.timezone.utc)
-    >>> apple_time(700_000_000_000_000_000)
-    datetime.datetime(2023, 3, 7, 20, 26, 40, tzinfo=datetime.timezone.utc)
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    if number == 0:
-        return None
-    try:
-        if abs(number) > 1_000_000_000_000:
-            return _APPLE_EPOCH + timedelta(microseconds=number // 1000)
-        return _APPLE_EPOCH + timedelta(seconds=number)
-    except OverflowError:
-        return None
-
-
-def decode_attributed_body(blob: bytes | None) -> str | None:
-    """The plain text of an ``attributedBody`` NSAttributedString typedstream, or None.
-
-    The text is the first string object after the ``NSString`` (or ``NSMutableString``) class
-    name: the marker ``0x01 0x2B`` ("one value of type +"), then its byte length (one byte below
-    0x80, or 0x81 and two little-endian bytes, or 0x82 and four), then that many UTF-8 bytes.
-    When the length does not fit the blob, the text runs to the ``0x86 0x84`` that closes it.
-    """
-    if not blob:
-        return None
-    data = bytes(blob)
-    start = 0
-    for name in (b"NSMutableString", b"NSString"):
-        at = data.find(name)
-        if at != -1:
-            start = at + len(name)
-            break
-    marker = data.find(b"\x01\x2b", start)
-    if marker == -1:
-        return None
-    i = marker + 2
-    if i >= len(data):
-        return None
-    tag = data[i]
-    if tag < 0x80:
-        size, i = tag, i + 1
-    elif tag == 0x81:
-        size, i = int.from_bytes(data[i + 1:i + 3], "little"), i + 3
-    elif tag == 0x82:
-        size, i = int.from_bytes(data[i + 1:i + 5], "little"), i + 5
-    else:
-        return None
-    raw = data[i:i + size]
-    if len(raw) < size:
-        end = data.find(b"\x86\x84", i)
-        raw = data[i:end if end != -1 else len(data)]
-    return raw.decode("utf-8", errors="replace")
-
-
-def _target_guid(value: str | None) -> str | None:
-    """``p:0/GUID`` or ``bp:GUID`` -> ``GUID``."""
-    if not value:
-        return None
-    m = re.match(r"^(?:p:\d+/|bp:)?(.+)$", value)
-    return m.group(1) if m else value
 
 
 @dataclass
@@ -231,16 +162,9 @@ class IMessageReader(Reader):
                     detail="no chat.db, sms.db or " + IOS_SMS_DB + " inside the zip")
             member = names[0]
             target = tmp / member.rsplit("/", 1)[-1]
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm"):  # checked first: size, ratio, free space
                 if member + suffix in zf.namelist():
-                    try:
-                        with zf.open(member + suffix) as src, open(str(target) + suffix,
-                                                                   "wb") as dst:
-                            shutil.copyfileobj(src, dst)
-                    except Exception as exc:  # zlib.error, BadZipFile, EOFError
-                        raise InputError.from_code("E160", path=source.name, member=member,
-                                                   detail=str(exc) or type(exc).__name__
-                                                   ) from exc
+                    unpack_member(zf, member + suffix, Path(str(target) + suffix), source.name)
             return target, f"{source.name}/{member}"
         if source.path is None:
             target = tmp / "chat.db"
@@ -374,7 +298,7 @@ class IMessageReader(Reader):
         state: dict[str, dict[str, tuple[int, Reaction]]] = {}
         added = removed = 0
         for rowid, target, atype, emoji, from_me, handle, date in rows:
-            guid = _target_guid(target)
+            guid = target_guid(target)
             if guid is None:
                 report.flag(rowid, "tapback without a target message")
                 continue
@@ -444,7 +368,7 @@ class IMessageReader(Reader):
             extra: dict[str, Any] = {}
             if service:
                 extra["service"] = service
-            info = _summary(summary)
+            info = summary_info(summary)
             kind = "text"
             if item_type:
                 kind = "event"
@@ -469,7 +393,7 @@ class IMessageReader(Reader):
                 if attachments:
                     extra["attachments"] = attachments
                 if atype == sticker_type:
-                    extra["sticker_on"] = _target_guid(aguid)
+                    extra["sticker_on"] = target_guid(aguid)
             elif not text.strip():
                 if bundle:
                     kind = "attachment"
@@ -480,7 +404,7 @@ class IMessageReader(Reader):
                 extra["app"] = bundle
             edited = bool(edited_at) and kind != "deleted"
             if edited and info.get("ec"):
-                history = _edit_history(info["ec"])
+                history = edit_history(info["ec"])
                 if history:
                     extra["edit_history"] = history
             if kind == "text" and not atype:
@@ -521,28 +445,3 @@ class IMessageReader(Reader):
                 JOIN attachment a ON a.ROWID = j.attachment_id WHERE j.message_id = ?
                 ORDER BY a.ROWID""", (rowid,)).fetchall()
         return [{k: v for k, v in zip(wanted, r, strict=True) if v is not None} for r in rows]
-
-
-def _summary(blob: bytes | None) -> dict[str, Any]:
-    if not blob:
-        return {}
-    try:
-        data = plistlib.loads(bytes(blob))
-    except Exception:  # plistlib raises several types on damaged data; the summary is optional
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _edit_history(ec: Any) -> list[dict[str, Any]]:
-    """Earlier versions of an edited message: ``[{"time", "text"}]``, oldest first."""
-    out: list[dict[str, Any]] = []
-    parts = ec.values() if isinstance(ec, dict) else [ec]
-    for versions in parts:
-        for version in versions if isinstance(versions, list) else ():
-            if not isinstance(version, dict):
-                continue
-            text = decode_attributed_body(version.get("t")) if isinstance(
-                version.get("t"), bytes) else None
-            when = apple_time(version.get("d"))
-            out.append({"time": when.isoformat() if when else None, "text": text})
-    return out

@@ -24,6 +24,8 @@ from typing import IO, Any
 
 from heard.errors import ExportFormatError, HeardError, InputError
 from heard.ingest._base import Input
+from heard.ingest._guard import TOO_DEEP, check_value
+from heard.ingest._limits import MAX_JSON_DEPTH
 
 __all__ = ["MAX_VALUE_CHARS", "JsonStream", "open_text"]
 
@@ -139,6 +141,8 @@ class JsonStream:
         while True:
             try:
                 obj, end = _DECODER.raw_decode(self._buf, self._pos)
+            except RecursionError:
+                raise self.error(TOO_DEEP) from None
             except json.JSONDecodeError as exc:
                 cut = exc.msg.startswith("Unterminated") or exc.pos >= len(self._buf) - 16
                 if cut and not self._eof:
@@ -155,6 +159,10 @@ class JsonStream:
                 # a number or literal cut at the chunk's end decodes short: read on
                 self._fill()
                 continue
+            try:
+                obj = check_value(obj, self._buf, self._pos, end)
+            except ValueError as exc:
+                raise self.error(str(exc)) from None
             self._pos = end
             return obj
 
@@ -206,16 +214,18 @@ class JsonStream:
         for line in self.elements():
             yield line, self.value()
 
-    def skip(self) -> None:
+    def skip(self, depth: int = 0) -> None:
         """Consume the value here, streaming through containers so that a big one costs no
-        memory."""
+        memory (nor, past :data:`MAX_JSON_DEPTH` levels, stack)."""
         char = self.peek()
+        if char in ("[", "{") and depth >= MAX_JSON_DEPTH:
+            raise self.error(TOO_DEEP)
         if char == "[":
             for _ in self.elements():
-                self.skip()
+                self.skip(depth + 1)
         elif char == "{":
             for _ in self.members():
-                self.skip()
+                self.skip(depth + 1)
         else:
             self.value()
 

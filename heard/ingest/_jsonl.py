@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from heard.errors import InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._guard import TOO_DEEP, loads
 from heard.ingest._text import check_text, iter_json_lines
 from heard.ingest._time import parse_timestamp
 from heard.model import (
@@ -38,8 +38,10 @@ class JsonlReader(Reader):
             return 0.0
         first = head.split(b"\n", 1)[0]
         try:
-            obj = json.loads(first)
-        except ValueError:
+            obj = loads(first)
+        except ValueError as exc:
+            if str(exc) == TOO_DEEP:  # JSON, only too deep: the read names the line
+                return 0.9
             return 0.2 if source.suffix in (".jsonl", ".ndjson") else 0.0
         if isinstance(obj, dict) and "sender" in obj and "text" in obj:
             return 0.95
@@ -84,7 +86,8 @@ class JsonlReader(Reader):
         text = text.replace("\r\n", "\n").replace("\r", "\n")
 
         timestamp = None
-        source_info = source_from_dict(obj.get("source"), default_format="jsonl")
+        source_info = source_from_dict(_checked_source(obj.get("source"), bad),
+                                       default_format="jsonl")
         raw_ts = obj.get("timestamp")
         if raw_ts not in (None, ""):
             parsed = parse_timestamp(str(raw_ts), tz=options.tz, time_format=options.time_format)
@@ -144,3 +147,30 @@ class JsonlReader(Reader):
 
 def _short(exc: Exception) -> str:
     return str(exc).split(":")[0]
+
+
+#: The ``source`` fields heard writes, and the types each may have (None: the field may be null).
+_SOURCE_TYPES: dict[str, tuple[type, ...]] = {
+    "format": (str,), "path": (str, type(None)), "line": (int, type(None)),
+    "time_basis": (str,), "tz": (str, type(None)), "flags": (list, type(None)),
+}
+_TIME_BASES = ("instant", "wall_clock", "none")
+
+
+def _checked_source(data: Any, bad: Callable[[str, str], InputError]) -> dict[str, Any] | None:
+    """``source`` as heard writes it (an object of known field types), else E007."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise bad("source", "must be an object such as {\"format\": \"whatsapp\", \"line\": 3}")
+    for key, types in _SOURCE_TYPES.items():
+        value = data.get(key)
+        if key in data and (not isinstance(value, types) or isinstance(value, bool)):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise bad("source", f"has '{key}' of type {type(value).__name__}, not {names}")
+    if not all(isinstance(f, str) for f in data.get("flags") or ()):
+        raise bad("source", "has 'flags' that are not all strings")
+    if data.get("time_basis", "instant") not in _TIME_BASES:
+        raise bad("source", f"has 'time_basis' '{str(data['time_basis'])[:20]}', not one of "
+                            + ", ".join(_TIME_BASES))
+    return data

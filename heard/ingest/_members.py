@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from heard.errors import ExportFormatError, InputError
-from heard.ingest._base import Input
+from heard.ingest._base import Input, displayable
+from heard.ingest._zip import open_zip
 
 __all__ = ["MEDIA_DIRS", "Member", "MemberInput", "chat_file", "iter_members", "natural_key",
            "read_head"]
@@ -78,14 +79,12 @@ def iter_members(source: Input, want: Callable[[str], bool],
                 return out
             full = Path(dirpath) / fname
             rel = full.relative_to(root).as_posix()
+            label = displayable(str(full))
             if fname.lower().endswith(".zip"):
-                try:
-                    zf = zipfile.ZipFile(full)
-                except (zipfile.BadZipFile, OSError) as exc:
-                    raise ExportFormatError.from_code("E026", path=full, detail=exc) from exc
-                out.extend(_zip_members(zf, str(full), want))
+                out.extend(_zip_members(open_zip(full, label), label, want))
             elif want(rel):
-                out.append(Member(str(full), rel, lambda full=full: open(full, "rb")))  # noqa: SIM115
+                out.append(Member(label, displayable(rel),
+                                  lambda full=full: open(full, "rb")))  # noqa: SIM115
     return out
 
 

@@ -24,195 +24,36 @@ content) is kept once.
 from __future__ import annotations
 
 import heapq
-import json
 import os
-import pickle
 import re
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cache
-from importlib import resources
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from heard.errors import ExportFormatError, InputError, OptionError
+from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._chats import choose, refuse_group
 from heard.ingest._json import JsonStream
 from heard.ingest._members import MEDIA_DIRS, Member, iter_members, natural_key, read_head
-from heard.model import Message, Reaction, Source
+from heard.ingest._meta_json import fix_mojibake, meta_message, with_id
+from heard.ingest._spool import Spool
+from heard.model import Message
 
 __all__ = [
     "InstagramReader",
     "Member",
     "MessengerReader",
+    "choose",
     "fix_mojibake",
     "iter_members",
     "refuse_group",
 ]
 
 
-# --------------------------------------------------------------------------- shared helpers
-
-
-def fix_mojibake(text: str) -> str:
-    """Undo Meta's "UTF-8 bytes as code points" encoding, only where it is safe.
-
-    The repair applies only when every code point is below 256 and the bytes decode as UTF-8;
-    any other string is returned unchanged.
-
-    Examples
-    --------
-    >>> fix_mojibake("caf\\u00c3\\u00a9")
-    'café'
-    >>> fix_mojibake("café ✓")
-    'café ✓'
-    """
-    if not text or text.isascii() or max(text) > "\xff":
-        return text
-    try:
-        return text.encode("latin-1").decode("utf-8")
-    except UnicodeDecodeError:
-        return text
-
-
-
-def chat_list(labels: list[str], limit: int = 12) -> str:
-    shown = "; ".join(f"{i}) {label}" for i, label in enumerate(labels[:limit], 1))
-    return shown + (f"; … {len(labels) - limit} more" if len(labels) > limit else "")
-
-
-def choose(selector: str | None, path: str, labels: list[str],
-           matches: Callable[[int, str], bool],
-           one_to_one: Callable[[int], bool] | None = None) -> int:
-    """Index of the chat that ``--chat`` picks (or the only chat); raise a listing otherwise.
-
-    ``selector`` may be the number shown in the list, or anything ``matches(i, selector)``
-    accepts for chat ``i``. When a name matches several chats and only one of them is a
-    one-to-one chat (``one_to_one(i)``), that one is picked: a partner's name means the couple's
-    chat, not the groups they share.
-    """
-    if not labels:
-        raise ValueError("no chats")
-    if selector is None or not selector.strip():
-        if len(labels) == 1:
-            return 0
-        raise InputError.from_code("E153", path=path, count=len(labels), chats=chat_list(labels))
-    sel = selector.strip()
-    if sel.isdigit() and len(sel) <= 3 and 1 <= int(sel) <= len(labels):
-        return int(sel) - 1
-    hits = [i for i in range(len(labels)) if matches(i, sel)]
-    if len(hits) > 1 and one_to_one is not None:
-        direct = [i for i in hits if one_to_one(i)]
-        if len(direct) == 1:
-            return direct[0]
-    if len(hits) == 1:
-        return hits[0]
-    if not hits:
-        raise OptionError.from_code("E154", chat=sel, path=path, chats=chat_list(labels))
-    raise OptionError.from_code("E155", chat=sel, path=path, count=len(hits),
-                                chats=chat_list([f"{labels[i]} (number {i + 1})" for i in hits]))
-
-
-def refuse_group(path: str, people: list[str], options: ReadOptions) -> None:
-    """Raise E014 for a chat the export says has more than two people, unless ``--pair``.
-
-    The common check counts only the people who wrote; a group where two people did the
-    talking is still a group.
-    """
-    if options.pair or len(people) <= 2:
-        return
-    shown = ", ".join(people[:6]) + (" …" if len(people) > 6 else "")
-    raise InputError.from_code("E014", path=path, count=len(people), senders=shown)
-
-
-def epoch_ms(value: Any) -> datetime | None:
-    """A UTC datetime from milliseconds since 1970; None when ``value`` is not one."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return datetime.fromtimestamp(value / 1000.0, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-class _Spool:
-    """Items of one file, written to a temporary file in pickled segments, replayable backwards."""
-
-    SEGMENT = 512
-
-    def __init__(self) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        self._offsets: list[int] = []
-        self._pending: list[Any] = []
-        self.count = 0
-        self.first_ts: int | None = None
-        self.last_ts: int | None = None
-        self.min_ts: int | None = None
-
-    def add(self, ts: int | None, item: Any) -> None:
-        self._pending.append(item)
-        self.count += 1
-        if ts is not None:
-            if self.first_ts is None:
-                self.first_ts = ts
-            self.last_ts = ts
-            self.min_ts = ts if self.min_ts is None else min(self.min_ts, ts)
-        if len(self._pending) >= self.SEGMENT:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._offsets.append(self._file.tell())
-            pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-            self._pending = []
-
-    def replay(self, backwards: bool) -> Iterator[Any]:
-        self._flush()
-        order = reversed(self._offsets) if backwards else iter(self._offsets)
-        try:
-            for offset in order:
-                self._file.seek(offset)
-                items = pickle.load(self._file)
-                yield from (reversed(items) if backwards else items)
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-# --------------------------------------------------------------------------- Messenger
-
-
-@cache
-def _system_patterns() -> tuple[tuple[re.Pattern[str], str, str], ...]:
-    data = json.loads(resources.files("heard.ingest").joinpath(
-        "data/messenger_system.json").read_text(encoding="utf-8"))
-    return tuple((re.compile(row["pattern"], re.DOTALL), row["kind"], row["name"])
-                 for row in data["patterns"])
-
-
-def _system_kind(text: str, sender: str) -> tuple[str, str] | None:
-    """``(kind, pattern name)`` when ``text`` is a notice the app wrote, else None."""
-    if len(text) > 600:
-        return None
-    for pattern, kind, name in _system_patterns():
-        m = pattern.fullmatch(text)
-        if not m:
-            continue
-        who = m.groupdict().get("who")
-        if who is None or who == "You" or who == sender or (
-                sender.startswith(who + " ") and len(who) >= 2):
-            return kind, name
-    return None
-
-
 _SECTIONS = ("inbox", "archived_threads", "filtered_threads", "message_requests", "e2ee_cutover")
 _MESSAGE_FILE = re.compile(r"message_\d+\.json$")
-_MEDIA_KEYS = ("photos", "videos", "audio_files", "gifs", "files")
 
 
 @dataclass
@@ -222,7 +63,7 @@ class _ThreadFile:
     participants: tuple[str, ...]
     section: str
     folder: str
-    spool: _Spool | None = None
+    spool: Spool | None = None
     backwards: bool = False
 
 
@@ -308,8 +149,8 @@ class MessengerReader(Reader):
                     return "dyi", "instagram" in str(inbox).lower()
             for part in sorted(source.path.glob("*.zip"))[:20]:
                 try:
-                    names = zipfile.ZipFile(part).namelist()
-                except (zipfile.BadZipFile, OSError):
+                    names = Input(part, name=str(part)).zip().namelist()
+                except InputError:
                     continue
                 if any(_MESSAGE_FILE.search(n) and "/messages/" in "/" + n for n in names):
                     return "dyi", "instagram" in (str(part) + " ".join(names[:50])).lower()
@@ -407,7 +248,7 @@ class MessengerReader(Reader):
 
     def _spool(self, tf: _ThreadFile, report: ImportReport) -> None:
         """Parse one file into a spool of ``(ts_ms, line, raw, extra_header)`` items."""
-        spool = _Spool()
+        spool = Spool()
         with tf.member.open() as raw:
             stream = JsonStream(raw, tf.member.label)
             if stream.peek() != "{":
@@ -492,7 +333,9 @@ class MessengerReader(Reader):
         e2ee_notice = False
         last_dyi: datetime | None = None
         for tf, (ts_ms, line, raw) in self._merged(chat, report):
-            message = self._message(raw, tf, line, cid, fmt, report)
+            message = meta_message(raw, e2ee=tf.e2ee, section=tf.section,
+                                   path=tf.member.label, line=line, cid=cid, fmt=fmt,
+                                   report=report)
             if message is None:
                 continue
             if message.extra.get("system") == "e2ee_notice":
@@ -507,7 +350,7 @@ class MessengerReader(Reader):
             keys_at_ts.add(key)
             ids_at_ts += 1
             mid = f"{cid}-{ts_ms}" + (f"-{ids_at_ts}" if ids_at_ts > 1 else "")
-            message = _with_id(message, mid)
+            message = with_id(message, mid)
             if message.timestamp is not None and not tf.e2ee:
                 last_dyi = message.timestamp
             yield message
@@ -520,109 +363,7 @@ class MessengerReader(Reader):
                 "messages are only in the separate end-to-end encrypted export "
                 "(messenger.com/secure_storage/dyi); put it in the same folder to merge it")
 
-    def _message(self, raw: dict[str, Any], tf: _ThreadFile, line: int, cid: str, fmt: str,
-                 report: ImportReport) -> Message | None:
-        e2ee = tf.e2ee
-        fix = (lambda s: s) if e2ee else fix_mojibake
-        ts_value = raw.get("timestamp" if e2ee else "timestamp_ms")
-        timestamp = epoch_ms(ts_value)
-        sender_raw = raw.get("senderName" if e2ee else "sender_name")
-        text_raw = raw.get("text" if e2ee else "content")
-        if timestamp is None:
-            report.skip(line, "message without a readable timestamp", str(text_raw or ""))
-            return None
-        sender = fix(sender_raw) if isinstance(sender_raw, str) else ""
-        text = fix(text_raw) if isinstance(text_raw, str) else ""
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        extra: dict[str, Any] = {}
-        attachments: list[str] = []
-        if e2ee:
-            for media in raw.get("media") or ():
-                uri = media.get("uri") if isinstance(media, dict) else None
-                attachments.append(uri if isinstance(uri, str) else "")
-        else:
-            for mkey in _MEDIA_KEYS:
-                for media in raw.get(mkey) or ():
-                    uri = media.get("uri") if isinstance(media, dict) else None
-                    attachments.append(fix(uri) if isinstance(uri, str) else "")
-            sticker = raw.get("sticker")
-            if isinstance(sticker, dict):
-                attachments.append(fix(str(sticker.get("uri", ""))))
-                extra["sticker"] = True
-        share = raw.get("share")
-        if isinstance(share, dict) and share.get("link"):
-            extra["share"] = fix(str(share["link"]))
-        reactions = []
-        for r in raw.get("reactions") or ():
-            if not isinstance(r, dict) or not isinstance(r.get("reaction"), str):
-                continue
-            rts = r.get("timestamp")
-            actor = r.get("actor")
-            reactions.append(Reaction(
-                emoji=fix(r["reaction"]),
-                sender=fix(actor) if isinstance(actor, str) else None,
-                timestamp=datetime.fromtimestamp(rts, tz=UTC)
-                if isinstance(rts, int) and not isinstance(rts, bool) and rts > 0 else None,
-            ))
-        mtype = raw.get("type")
-        unsent = bool(raw.get("isUnsent") if e2ee else raw.get("is_unsent"))
-        if e2ee and mtype == "placeholder":
-            unsent = True
-            extra["placeholder"] = True
-        kind = "text"
-        if unsent:
-            kind = "deleted"
-        elif mtype == "Call" or "call_duration" in raw:
-            kind = "event"
-            extra["call_duration_s"] = raw.get("call_duration")
-            if raw.get("missed"):
-                extra["missed"] = True
-        elif mtype in ("Subscribe", "Unsubscribe"):
-            kind = "event"
-        elif attachments:
-            kind = "attachment"
-            extra["attachments"] = attachments
-        elif not text and "share" in extra:
-            kind = "attachment"
-        if kind == "text" and text:
-            system = _system_kind(text, sender)
-            if system:
-                kind, extra["system"] = system
-        if kind == "text" and not text:
-            if raw.get("is_geoblocked_for_viewer"):
-                kind = "deleted"
-                extra["geoblocked"] = True
-            else:
-                report.skip(line, "message with no text and no attachment", sender)
-                return None
-        if kind == "deleted":
-            report.details["unsent"] = report.details.get("unsent", 0) + 1
-        if attachments and kind != "attachment":
-            extra["attachments"] = attachments
-        if not tf.e2ee and tf.section and tf.section != "inbox":
-            extra["section"] = tf.section
-        if not sender and kind != "event":
-            report.flag(line, "message without a sender", text)
-        return Message(
-            conversation_id=cid,
-            message_id="",
-            sender=sender,
-            timestamp=timestamp,
-            text=text,
-            kind=kind,
-            reactions=tuple(reactions),
-            source=Source(format=fmt, path=tf.member.label, line=line, time_basis="instant"),
-            extra=extra,
-        )
 
-
-def _with_id(message: Message, mid: str) -> Message:
-    return Message(
-        conversation_id=message.conversation_id, message_id=mid, sender=message.sender,
-        timestamp=message.timestamp, text=message.text, kind=message.kind,
-        reply_to=message.reply_to, reactions=message.reactions, edited=message.edited,
-        source=message.source, extra=message.extra,
-    )
 
 
 def _shallow_json(source: Input, limit: int = 400) -> list[Member]:

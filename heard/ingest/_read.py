@@ -6,23 +6,35 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from heard.errors import EmptyInputError, ExportFormatError, InputError, OptionError
-from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, readers
+from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, displayable, readers
+from heard.ingest._guard import reading
 from heard.ingest._text import looks_binary
-from heard.model import Message, Source
+from heard.ingest._zip import refuse_zip
+from heard.model import Message, Source, message_to_record, record_to_json
 
 __all__ = ["Import", "detect_format", "read_export"]
+
+#: The first bytes of a zip: a member, an empty archive, a split archive.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 
 def detect_format(source: Input) -> tuple[str, float]:
     """The most likely format of ``source`` and its score. Raises when nothing fits."""
-    scores = sorted(
-        ((reader.sniff(source), name) for name, reader in readers().items()),
-        reverse=True,
-    )
+    try:
+        scores = sorted(
+            ((reader.sniff(source), name) for name, reader in readers().items()),
+            reverse=True,
+        )
+    except OSError as exc:  # a link that loops or points nowhere, a file that can't be read
+        raise InputError.from_code("E046", path=displayable(str(exc.filename or source.name)),
+                                   detail=exc.strerror or type(exc).__name__) from exc
     best_score, best = scores[0] if scores else (0.0, "")
     if best_score >= 0.3:
         return best, best_score
     if not source.is_dir:
+        if source.head.startswith(_ZIP_MAGIC) or source.suffix == ".zip":
+            with source.zip() as zf:  # unreadable: E026; else what it holds instead
+                refuse_zip(zf, source.name)
         if not source.head.strip():
             raise EmptyInputError.from_code("E002", path=source.name)
         why = looks_binary(source.head)
@@ -56,6 +68,23 @@ class Import:
         self._used = True
         return self._stream()
 
+    def json_lines(self) -> Iterator[str]:
+        """The stream as heard's canonical JSON Lines (what ``heard import`` writes), in strings
+        of whole lines, after the same checks as iterating. A reader that can write the lines
+        without building each message (WhatsApp: ``json_lines``) writes them itself."""
+        fast = getattr(self.reader, "json_lines", None)
+        if fast is None:
+            for message in self:
+                yield record_to_json(message_to_record(message)) + "\n"
+            return
+        if self._used:
+            raise RuntimeError("an Import can be iterated only once; call read_export again")
+        self._used = True
+        people: dict[str, dict[str, None]] = {}
+        yield from reading(fast(self.source, self.options, self.report, people), self.report,
+                           self.source.name)
+        self._check_participants(people)
+
     def _stream(self) -> Iterator[Message]:
         opts, report = self.options, self.report
         pair = set(opts.pair) if opts.pair else None
@@ -65,7 +94,8 @@ class Import:
         # each conversation's human senders: the group check applies per conversation, so a
         # corpus of many couples passes while a group chat inside it still needs --pair
         people: dict[str, dict[str, None]] = {}
-        for message in self.reader.read(self.source, opts, report):
+        for message in reading(self.reader.read(self.source, opts, report), report,
+                               self.source.name):
             if len(message.text) > limit:
                 report.skip(message.source.line, f"message of {len(message.text):,} characters "
                             f"is over --max-chars {limit:,}", message.text)

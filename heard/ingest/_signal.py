@@ -16,18 +16,18 @@ Signal has no plaintext export of its own; these two tools read Signal Desktop's
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._guard import as_list, loads
 from heard.ingest._json import JsonStream, open_text
 from heard.ingest._text import check_text, iter_json_lines, iter_lines
-from heard.ingest._time import place_wall_clock
+from heard.ingest._time import from_unix, place_wall_clock
 from heard.model import Message, Reaction, Source
 
 __all__ = ["SignalReader"]
@@ -86,7 +86,7 @@ class SignalReader(Reader):
         if head.startswith(b"{"):
             first = head.split(b"\n", 1)[0]
             try:
-                obj = json.loads(first)
+                obj = loads(first)
             except ValueError:
                 return 0.0
             keys = {"date", "sender", "body", "quote", "reactions", "attachments"}
@@ -166,7 +166,7 @@ class SignalReader(Reader):
             yield Message(
                 conversation_id=cid, message_id=f"{cid}-{lineno}", sender=sender,
                 timestamp=stamp, text=body, kind=kind,
-                reactions=tuple(_export_reaction(r) for r in obj.get("reactions") or ()
+                reactions=tuple(_export_reaction(r) for r in as_list(obj.get("reactions"))
                                 if _export_reaction(r) is not None),
                 source=Source(format="signal", path=source.name, line=lineno,
                               time_basis=basis, tz=tz),
@@ -262,7 +262,7 @@ class SignalReader(Reader):
         ms = obj.get("sent_at") or obj.get("timestamp") or obj.get("received_at_ms")
         stamp = None
         if isinstance(ms, int | float) and ms > 0:
-            stamp = datetime.fromtimestamp(ms / 1000.0, tz=UTC)
+            stamp = from_unix(ms / 1000.0)
         else:
             report.flag(line, "message without sent_at; kept without time", str(obj.get("id")))
         conv = str(obj.get("conversationId") or "")
@@ -293,21 +293,20 @@ class SignalReader(Reader):
             if obj.get("attachments"):
                 extra["attachments"] = [
                     {k: a.get(k) for k in ("fileName", "contentType", "size") if k in a}
-                    for a in obj["attachments"] if isinstance(a, dict)]
+                    for a in as_list(obj["attachments"]) if isinstance(a, dict)]
         quote = obj.get("quote")
         reply_to = None
         if isinstance(quote, dict) and quote.get("id") is not None:
             reply_to = f"{cid}-{quote['id']}"
         reactions = []
-        for r in obj.get("reactions") or ():
+        for r in as_list(obj.get("reactions")):
             if not isinstance(r, dict) or not r.get("emoji"):
                 continue
             who = "You" if r.get("fromId") and r.get("fromId") != conv else partner
             ts = r.get("timestamp")
             reactions.append(Reaction(
                 emoji=str(r["emoji"]), sender=who,
-                timestamp=datetime.fromtimestamp(ts / 1000.0, tz=UTC)
-                if isinstance(ts, int | float) else None))
+                timestamp=from_unix(ts / 1000.0) if isinstance(ts, int | float) else None))
         edits = obj.get("editHistory")
         edited = bool(obj.get("editMessageTimestamp")) or (isinstance(edits, list)
                                                            and len(edits) > 1)

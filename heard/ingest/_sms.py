@@ -23,192 +23,28 @@ conversations (by the other party's normalised phone number), then to stream the
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from typing import Any
 from xml.parsers import expat
 
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
+from heard.ingest._chats import choose, refuse_group
 from heard.ingest._members import Member, iter_members, natural_key, read_head
-from heard.ingest._messenger import choose, refuse_group
+from heard.ingest._phone import normalize_phone, phone_key
+from heard.ingest._tapback import reaction_from_text
+from heard.ingest._xml_repair import _Filter, _Repairs, repair_references
 from heard.model import Message, Source
 
-__all__ = ["SmsReader", "normalize_phone", "phone_key", "reaction_from_text",
-           "repair_references"]
+__all__ = ["SmsReader", "normalize_phone", "phone_key", "reaction_from_text", "repair_references"]
 
 _SMS_TYPES = {1: "received", 2: "sent", 3: "draft", 4: "outbox", 5: "failed", 6: "queued"}
 _UNKNOWN_CONTACT = frozenset({"", "(unknown)", "null", "unknown"})
 _ADDR_FROM = "137"
-
-# --------------------------------------------------------------------------- phone numbers
-
-
-def normalize_phone(raw: str) -> str:
-    """A phone number in E.164-like form (``+`` and digits); emails and names stay as they are.
-
-    No country code is guessed: ``0301234567`` stays national. Matching across forms uses
-    :func:`phone_key`.
-
-    Examples
-    --------
-    >>> normalize_phone("+1 (555) 010-2233")
-    '+15550102233'
-    >>> normalize_phone("0044 20 7946 0958")
-    '+442079460958'
-    """
-    value = raw.strip()
-    if "@" in value:
-        return value.lower()
-    compact = re.sub(r"[\s().\-/\u00a0\u202f]", "", value)
-    if not compact or not re.fullmatch(r"\+?\d+", compact):
-        return value
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    return compact
-
-
-def phone_key(number: str) -> str:
-    """The key under which forms of one number match: its last nine digits.
-
-    ``+15550102233``, ``15550102233`` and ``5550102233`` share a key; short codes and sender
-    names are their own key.
-    """
-    norm = normalize_phone(number)
-    digits = re.sub(r"\D", "", norm)
-    if norm.startswith("+") or norm.isdigit():
-        return digits[-9:] if len(digits) >= 9 else digits
-    return norm.casefold()
-
-
-# --------------------------------------------------------------------------- byte filter
-
-_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
-_CTRL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_TAIL_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));\Z")
-
-
-def _ref_value(m: re.Match[bytes]) -> int:
-    return int(m.group(1), 16) if m.group(1) is not None else int(m.group(2))
-
-
-def _valid_xml(cp: int) -> bool:
-    return (cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD
-            or 0x10000 <= cp <= 0x10FFFF)
-
-
-@dataclass
-class _Repairs:
-    pairs: int = 0
-    lone_surrogates: int = 0
-    controls: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {k: v for k, v in (("surrogate_pairs_joined", self.pairs),
-                                  ("lone_surrogates_replaced", self.lone_surrogates),
-                                  ("control_characters_dropped", self.controls)) if v}
-
-
-def repair_references(data: bytes, repairs: _Repairs | None = None) -> bytes:
-    """Make the character references and control bytes of ``data`` valid XML.
-
-    Examples
-    --------
-    >>> repair_references(b"hi &#55357;&#56838; &#x1; ok")
-    b'hi &#128518;  ok'
-    """
-    repairs = repairs if repairs is not None else _Repairs()
-    if _CTRL.search(data):
-        data, n = _CTRL.subn(b"", data)
-        repairs.controls += n
-    if b"&#" not in data:
-        return data
-    out: list[bytes] = []
-    last = 0
-    matches = list(_REF.finditer(data))
-    i = 0
-    while i < len(matches):
-        m = matches[i]
-        cp = _ref_value(m)
-        out.append(data[last:m.start()])
-        last = m.end()
-        if 0xD800 <= cp <= 0xDBFF and i + 1 < len(matches) and matches[i + 1].start() == m.end():
-            low = _ref_value(matches[i + 1])
-            if 0xDC00 <= low <= 0xDFFF:
-                out.append(b"&#%d;" % (0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)))
-                repairs.pairs += 1
-                last = matches[i + 1].end()
-                i += 2
-                continue
-        if _valid_xml(cp):
-            out.append(m.group(0))
-        elif 0xD800 <= cp <= 0xDFFF:
-            out.append(b"&#65533;")
-            repairs.lone_surrogates += 1
-        else:
-            repairs.controls += 1
-        i += 1
-    out.append(data[last:])
-    return b"".join(out)
-
-
-class _Filter:
-    """Feeds :func:`repair_references` chunk by chunk, never splitting a reference or a pair."""
-
-    def __init__(self, repairs: _Repairs) -> None:
-        self._held = b""
-        self.repairs = repairs
-
-    def feed(self, chunk: bytes, final: bool) -> bytes:
-        buf = self._held + chunk
-        if final:
-            self._held = b""
-            return repair_references(buf, self.repairs)
-        cut = len(buf)
-        amp = buf.rfind(b"&", max(0, len(buf) - 32))
-        if amp != -1:
-            cut = amp
-        tail = _TAIL_REF.search(buf, max(0, cut - 16), cut)
-        if tail and 0xD800 <= _ref_value(tail) <= 0xDBFF:
-            cut = tail.start()
-        self._held = buf[cut:]
-        return repair_references(buf[:cut], self.repairs)
-
-
-# --------------------------------------------------------------------------- reactions
-
-
-@cache
-def _reaction_table() -> tuple[dict[str, str], dict[str, str],
-                               tuple[tuple[re.Pattern[str], str], ...]]:
-    data = json.loads(resources.files("heard.ingest").joinpath(
-        "data/sms_reactions.json").read_text(encoding="utf-8"))
-    patterns = tuple((re.compile(p["pattern"], re.DOTALL), p["action"])
-                     for p in data["patterns"])
-    return data["verbs"], data["removed"], patterns
-
-
-def reaction_from_text(text: str) -> dict[str, str] | None:
-    """The reaction a plain-text tapback ('Loved “see you”') stands for, else None."""
-    if len(text) > 2000 or not text[:1].isalpha():
-        return None
-    verbs, removed, patterns = _reaction_table()
-    for pattern, action in patterns:
-        m = pattern.fullmatch(text)
-        if not m:
-            continue
-        groups = m.groupdict()
-        emoji = groups.get("emoji") or (verbs if action == "add" else removed).get(
-            groups.get("verb") or "", "")
-        if emoji:
-            return {"reaction": emoji, "action": action, "target_text": m.group("target")}
-    return None
-
 
 # --------------------------------------------------------------------------- reader
 
@@ -373,10 +209,11 @@ class SmsReader(Reader):
                 data = filt.feed(chunk, final=not chunk)
                 try:
                     parser.Parse(data, not chunk)
-                except expat.ExpatError as exc:
-                    raise InputError.from_code(
-                        "E158", path=member.label, line=exc.lineno, column=exc.offset + 1,
-                        detail=expat.ErrorString(exc.code)) from exc
+                except (expat.ExpatError, LookupError, ValueError) as exc:  # Lookup-, Value-
+                    raise InputError.from_code(  # Error: an encoding expat can't read
+                        "E158", path=member.label, line=parser.ErrorLineNumber,
+                        column=parser.ErrorColumnNumber + 1, detail=expat.ErrorString(exc.code)
+                        if isinstance(exc, expat.ExpatError) else exc) from exc
                 yield from ready
                 ready.clear()
                 if not chunk:

@@ -33,6 +33,7 @@ from typing import IO, Any
 from heard.errors import ExportFormatError, HeardError, InputError, OptionError
 from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, register
 from heard.ingest._json import JsonStream, open_text
+from heard.ingest._limits import MAX_REACTIONS
 from heard.ingest._members import chat_file
 from heard.ingest._text import check_text
 from heard.ingest._time import place_wall_clock
@@ -326,7 +327,7 @@ class TelegramReader(Reader):
         if unix not in (None, ""):
             try:
                 return datetime.fromtimestamp(int(unix), tz=UTC), "instant", None
-            except (ValueError, OverflowError, OSError):
+            except (ValueError, TypeError, OverflowError, OSError):
                 pass
         if isinstance(date, str) and date:
             try:
@@ -362,7 +363,8 @@ class TelegramReader(Reader):
                                     timestamp=ts))
             count = r.get("count")
             if isinstance(count, int) and count > len(recent):
-                out.extend(Reaction(emoji=emoji) for _ in range(count - len(recent)))
+                out.extend(Reaction(emoji=emoji) for _ in
+                           range(min(count, MAX_REACTIONS) - len(recent)))
         return tuple(out)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
 import unicodedata
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from heard.errors import ExportFormatError, InputError
 from heard.ingest._base import Input
+from heard.ingest._guard import loads
+from heard.ingest._limits import MAX_LINE_BYTES, MB
 
 __all__ = ["check_text", "iter_blocks", "iter_json_lines", "iter_lines", "looks_binary"]
 
@@ -67,7 +68,25 @@ def iter_lines(source: Input, encoding: str = "utf-8") -> Iterator[tuple[int, st
     if encoding.replace("_", "-").lower() in ("utf-8", "utf8") and bom == "utf-8-sig":
         encoding = "utf-8-sig"
     with source.open_binary() as f:
-        yield from _decode_lines(source, f, encoding, 0, first=True)
+        yield from _decode_lines(source, _bounded_lines(source, f), encoding,
+                                 source.line_offset, first=True)
+
+
+def _too_long(source: Input, line: int | str) -> InputError:
+    return InputError.from_code("E044", path=source.name, line=line,
+                                limit=MAX_LINE_BYTES // MB)
+
+
+def _bounded_lines(source: Input, f: IO[bytes]) -> Iterator[bytes]:
+    """The raw lines of ``f``; one longer than :data:`MAX_LINE_BYTES` raises E044 before it
+    is read whole."""
+    lineno = source.line_offset
+    while line := f.readline(MAX_LINE_BYTES + 1):
+        # a lone CR also ends a line, so count those too for the number E044 gives
+        lineno += 1 + line.count(b"\r", 0, len(line) - 1)
+        if len(line) > MAX_LINE_BYTES:
+            raise _too_long(source, lineno)
+        yield line
 
 
 def _decode_lines(source: Input, raws: Iterable[bytes], encoding: str, lineno: int, *,
@@ -126,20 +145,26 @@ def iter_blocks(source: Input, encoding: str = "utf-8",
         return
     lineno = 1
     first = True
-    tail = b""
+    # the bytes after the last line break read so far, in pieces: joined once, when a break
+    # ends them, so that a long line costs its length (not its length times its blocks)
+    tail: list[bytes] = []
+    tail_size = 0
     with source.open_binary() as f:
         while True:
             raw = f.read(size)
             if raw:
-                data = tail + raw if tail else raw
-                cut = data.rfind(b"\n") + 1
+                cut = raw.rfind(b"\n") + 1
                 if not cut:
-                    tail = data
+                    tail.append(raw)
+                    tail_size += len(raw)
+                    if tail_size > MAX_LINE_BYTES:
+                        raise _too_long(source, lineno)
                     continue
-                tail = data[cut:]
-                data = data[:cut]
+                data = b"".join((*tail, raw[:cut])) if tail else raw[:cut]
+                rest = raw[cut:]
+                tail, tail_size = ([rest], len(rest)) if rest else ([], 0)
             elif tail:
-                data, tail = tail, b""
+                data, tail = b"".join(tail), []
             else:
                 return
             enc = encoding if first else encoding.replace("-sig", "")
@@ -176,12 +201,15 @@ def _blocks_of(lines: Iterable[tuple[int, str]], size: int) -> Iterator[tuple[in
 
 
 def _iter_wide(source: Input, encoding: str) -> Iterator[tuple[int, str]]:
-    import io
-
     with source.open_binary() as f:
         stream = io.TextIOWrapper(f, encoding=encoding, newline=None)
+        lineno = 0
         try:
-            for lineno, text in enumerate(stream, 1):
+            # characters, not bytes: a UTF-16 line of MAX_LINE_BYTES characters is twice as big
+            while text := stream.readline(MAX_LINE_BYTES // 2 + 1):
+                lineno += 1
+                if len(text) > MAX_LINE_BYTES // 2:
+                    raise _too_long(source, lineno)
                 yield lineno, text.rstrip("\n")
         except UnicodeDecodeError as exc:
             raise InputError.from_code("E004", path=source.name, line="?",
@@ -216,7 +244,7 @@ def iter_json_lines(
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads(line)
         except ValueError as exc:
             raise ExportFormatError.from_code(
                 error, path=source.name, line=lineno, detail=str(exc).split(":")[0]

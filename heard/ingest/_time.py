@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from heard.errors import OptionError
 
-__all__ = ["parse_timestamp", "place_wall_clock", "zone"]
+__all__ = ["from_unix", "parse_timestamp", "place_wall_clock", "zone"]
 
 
 @cache
@@ -52,7 +52,8 @@ def parse_timestamp(
             number = float(value)
             if number > 1e11:  # milliseconds since the epoch
                 number /= 1000.0
-            return datetime.fromtimestamp(number, tz=UTC), "instant", None
+            stamp = from_unix(number)
+            return (stamp, "instant", None) if stamp is not None else None
         try:
             dt = datetime.fromisoformat(value)
         except ValueError:
@@ -84,3 +85,12 @@ def _parse_loose(value: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def from_unix(seconds: float) -> datetime | None:
+    """The instant ``seconds`` after 1970 in UTC, or None when no calendar holds it (a
+    damaged export's 10**30 or NaN)."""
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

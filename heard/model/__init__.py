@@ -12,7 +12,9 @@ from heard.model._records import (
     record_to_json,
     source_from_dict,
 )
+from heard.model._result import JSONField, Result, dump_fields, json_field, to_jsonable
 from heard.model._step import Step
+from heard.model._summary import Section, Summary, Table, Text
 from heard.model._trusted import trusted_message, trusted_source
 
 __all__ = [
@@ -26,20 +28,29 @@ __all__ = [
     "Corpus",
     "Evidence",
     "FamilyInfo",
+    "JSONField",
     "Kind",
     "LoopStep",
     "Message",
     "Reaction",
+    "Result",
+    "Section",
     "Selector",
     "Source",
     "Step",
+    "Summary",
+    "Table",
+    "Text",
     "codebook",
     "codes_from_list",
+    "dump_fields",
     "explain",
+    "json_field",
     "message_to_record",
     "reaction_from_dict",
     "record_to_json",
     "source_from_dict",
+    "to_jsonable",
     "trusted_message",
     "trusted_source",
 ]

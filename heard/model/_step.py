@@ -13,6 +13,7 @@ pool it races.
 from __future__ import annotations
 
 import inspect
+from functools import cache
 from pathlib import PurePath
 from typing import Any, ClassVar, Self
 
@@ -27,6 +28,14 @@ _VALUES = (str, bytes, int, float, bool, PurePath, tuple, frozenset)
 def _same(a: Any, b: Any) -> bool:
     """Whether a setting still has the value fit saw (objects by identity, values by value)."""
     return a is b or (isinstance(a, _VALUES) and type(a) is type(b) and a == b)
+
+
+@cache
+def _param_names(cls: type) -> tuple[str, ...]:
+    """The constructor's parameter names of a step class, read once per class: ``is_fitted``
+    runs on every transform and check, and ``inspect.signature`` is slow enough to show."""
+    return tuple(p for p in inspect.signature(cls.__init__).parameters  # type: ignore[misc]
+                 if p != "self")
 
 
 class Step:
@@ -54,8 +63,7 @@ class Step:
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's settings, read back from attributes of the same names."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {n: getattr(self, n) for n in names if hasattr(self, n)}
+        return {n: getattr(self, n) for n in _param_names(type(self)) if hasattr(self, n)}
 
     @property
     def is_fitted(self) -> bool:

@@ -9,26 +9,20 @@ attacked, ignored), repairs that landed, chasing into silence, loop instances
 from heard.patterns._data import safety_data
 from heard.patterns._episodes import split_episodes
 from heard.patterns._find import find_patterns
-from heard.patterns._results import (
+from heard.patterns._outcomes import (
     LOOP_STEPS,
     REACH_OUTCOMES,
     TURN_KINDS,
     Chase,
-    ConversationSummary,
     Episode,
-    Latency,
     LoopInstance,
-    PartnerSummary,
-    PatternResult,
-    PatternSettings,
-    Rate,
     ReachOutcome,
     RepairOutcome,
-    Resource,
-    SafetyFinding,
-    SafetyResult,
 )
+from heard.patterns._results import PatternResult, PatternSettings
 from heard.patterns._safety import categorize, guidance, phrases, scan_safety
+from heard.patterns._safety_result import Resource, SafetyFinding, SafetyResult
+from heard.patterns._tallies import ConversationSummary, Latency, PartnerSummary, Rate
 
 __all__ = [
     "LOOP_STEPS",

@@ -10,7 +10,7 @@ reply or at the end of the episode.
 from __future__ import annotations
 
 from heard.patterns._episodes import Frame
-from heard.patterns._results import Chase
+from heard.patterns._outcomes import Chase
 
 __all__ = ["find_chases"]
 

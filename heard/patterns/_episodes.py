@@ -15,7 +15,7 @@ from datetime import datetime
 
 from heard.model import Corpus, Message
 from heard.patterns._data import MessageView, resolve_settings, view
-from heard.patterns._results import Episode
+from heard.patterns._outcomes import Episode
 
 __all__ = ["Frame", "build_frames", "split_episodes"]
 

@@ -9,16 +9,11 @@ from heard.patterns._chase import find_chases
 from heard.patterns._data import reference, resolve_settings
 from heard.patterns._episodes import build_frames
 from heard.patterns._loops import find_loops
+from heard.patterns._outcomes import Chase, LoopInstance, ReachOutcome, RepairOutcome
 from heard.patterns._reach import latencies, reach_outcomes, repair_outcomes
-from heard.patterns._results import (
-    Chase,
-    ConversationSummary,
-    LoopInstance,
-    PatternResult,
-    ReachOutcome,
-    RepairOutcome,
-)
+from heard.patterns._results import PatternResult
 from heard.patterns._summary import Tally, tally
+from heard.patterns._tallies import ConversationSummary
 
 __all__ = ["find_patterns"]
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from heard.model import codebook
 from heard.patterns._data import MessageView, distance_lexicon
 from heard.patterns._episodes import Frame
-from heard.patterns._results import LOOP_STEPS, LoopInstance, ReachOutcome, RepairOutcome
+from heard.patterns._outcomes import LOOP_STEPS, LoopInstance, ReachOutcome, RepairOutcome
 
 __all__ = ["find_loops"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from heard.patterns._data import MessageView
 from heard.patterns._episodes import Frame
-from heard.patterns._results import ReachOutcome, RepairOutcome
+from heard.patterns._outcomes import ReachOutcome, RepairOutcome
 
 __all__ = ["Answer", "find_answers", "latencies", "reach_outcomes", "repair_outcomes"]
 

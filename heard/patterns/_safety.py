@@ -23,7 +23,7 @@ from typing import Any
 from heard.errors import DataFileError
 from heard.model import Corpus, Evidence, Message
 from heard.patterns._data import load_json, safety_data
-from heard.patterns._results import Resource, SafetyFinding, SafetyResult
+from heard.patterns._safety_result import Resource, SafetyFinding, SafetyResult
 
 __all__ = ["categorize", "guidance", "phrases", "scan_safety"]
 

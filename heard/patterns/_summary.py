@@ -12,18 +12,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from heard.patterns._data import MessageView
-from heard.patterns._results import (
+from heard.patterns._outcomes import (
     LOOP_STEPS,
     REACH_OUTCOMES,
     TURN_KINDS,
     Chase,
-    Latency,
     LoopInstance,
-    PartnerSummary,
-    Rate,
     ReachOutcome,
     RepairOutcome,
 )
+from heard.patterns._tallies import Latency, PartnerSummary, Rate
 
 __all__ = ["Tally", "latency_summary", "tally"]
 

@@ -1,6 +1,9 @@
-"""The terminal summary: a few rich tables after ``heard analyze``, safety information first.
+"""The terminal summary: a few tables after ``heard analyze``, safety information first.
 
-It reads the same context as the HTML report, so the two always show the same figures.
+It reads the same context as the HTML report, so the two always show the same figures, and
+puts them in a :class:`heard.model.Summary` (:func:`terminal_summary`) like every result's
+``summary()``; :func:`render_summary` draws any Summary with rich, so the terminal shows
+one kind of object whether it comes from the report or from a result.
 """
 
 from __future__ import annotations
@@ -8,17 +11,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
+from rich.table import Table as RichTable
+from rich.text import Text as RichText
 
+from heard.model import Section, Summary, Table, Text
 from heard.report._view import build_context
 
 if TYPE_CHECKING:
     from heard._analysis import Analysis
 
-__all__ = ["print_summary"]
+__all__ = ["print_summary", "render_summary", "terminal_summary"]
+
+#: How each tone of a paragraph looks in the terminal.
+_STYLES = {"": "", "strong": "bold", "note": "dim", "warn": "yellow"}
+_CAVEAT = ("Text is a proxy for tone. This describes patterns in messages, not people; it is "
+           "not a diagnosis or a prediction.")
 
 
 def _rate(r: dict[str, Any]) -> str:
@@ -29,72 +38,54 @@ def _rate(r: dict[str, Any]) -> str:
     return f"not enough data ({r['count']} of {r['n']})"
 
 
-def _safety_panel(safety: dict[str, Any]) -> Panel:
-    parts: list[Any] = []
+def _safety_section(safety: dict[str, Any]) -> Section:
+    blocks: list[Text | Table] = []
     for para in safety["explanation"]:
-        parts.append(Text(para))
-        parts.append(Text(""))
-    parts.append(Text("What heard found:", style="bold"))
+        blocks += [Text(para), Text("")]
+    blocks.append(Text("", lead="What heard found:"))
     for f in safety["findings"]:
         card = f["card"] or {"sender": f["sender"], "when": ""}
-        line = Text(f"  {card['sender']}, {card['when']} ({f['category']}): ")
-        line.append(f"“{f['text']}”", style="italic")
-        parts.append(line)
-        for q in f.get("quotes", ()):
-            parts.append(Text(f"    flagged “{q['text']}”: {q['why']}"))
-    for note in safety["notes"]:
-        parts.append(Text(note))
-    parts.append(Text(""))
-    parts.append(Text("People who can help:", style="bold"))
-    for r in safety["resources"]:
-        line = Text(f"  {r['name']}: ")
-        line.append(r["contact"], style="bold")
-        if r["detail"]:
-            line.append(f" ({r['detail']})")
-        parts.append(line)
-    parts.append(Text(""))
-    parts.append(Text(safety["device_note"]))
-    return Panel(Group(*parts), title="Safety first", border_style="red", expand=True)
+        blocks.append(Text(f"  {card['sender']}, {card['when']} ({f['category']}): "
+                           f"“{f['text']}”"))
+        blocks += [Text(f"    flagged “{q['text']}”: {q['why']}") for q in f.get("quotes", ())]
+    blocks += [Text(note) for note in safety["notes"]]
+    blocks += [Text(""), Text("", lead="People who can help:")]
+    blocks += [Text(f"  {r['name']}: {r['contact']}" + (f" ({r['detail']})" if r["detail"]
+                                                           else "")) for r in safety["resources"]]
+    blocks += [Text(""), Text(safety["device_note"])]
+    return Section("Safety first", blocks, alert=True)
 
 
-def _overview_text(ctx: dict[str, Any]) -> Text:
+def _overview(ctx: dict[str, Any]) -> list[Text]:
     ov = ctx["overview"]
     people = ", ".join(f"{s['sender']} {s['n']}" for s in ov["by_sender"])
     when = (f"{ov['first']} to {ov['last']} ({ov['days']} days)" if ov["days"]
             else "no dates in the messages")
-    text = Text()
-    text.append("What was analyzed: ", style="bold")
-    text.append(f"{when}; {ov['conversations']} conversations, {ov['episodes']} stretches of "
-                f"conversation; {ov['messages']} items; sent: {people}.")
-    for imp in ov["imports"]:
-        for note in imp["notes"]:
-            text.append(f"\n  note ({imp['path']}): {note}", style="yellow")
-    return text
+    out = [Text(f"{when}; {ov['conversations']} conversations, {ov['episodes']} stretches of "
+                f"conversation; {ov['messages']} items; sent: {people}.",
+                lead="What was analyzed: ")]
+    out += [Text(f"  note ({imp['path']}): {note}", tone="warn")
+            for imp in ov["imports"] for note in imp["notes"]]
+    return out
 
 
 def _strengths_table(ctx: dict[str, Any]) -> Table:
     people = ctx["strengths"]["people"]
-    table = Table(title="Strengths first: what went well", title_justify="left", expand=False)
-    table.add_column("")
-    for p in people:
-        table.add_column(p["sender"], justify="right")
-    table.add_row("The other's reaches they held", *(str(p["held"]["n"]) for p in people))
-    table.add_row("Bids they turned toward", *(str(p["bids_toward"]["n"]) for p in people))
-    table.add_row("Their repairs the other took in",
-                  *(str(p["repairs_landed"]["n"]) for p in people))
-    table.add_row("Messages that held space", *(str(p["hold_total"]["n"]) for p in people))
-    return table
+    rows = [(label, *(str(p[key]["n"]) for p in people))
+            for label, key in (("The other's reaches they held", "held"),
+                               ("Bids they turned toward", "bids_toward"),
+                               ("Their repairs the other took in", "repairs_landed"),
+                               ("Messages that held space", "hold_total"))]
+    return Table(("", *(p["sender"] for p in people)), rows,
+                 title="Strengths first: what went well")
 
 
 def _partners_table(ctx: dict[str, Any]) -> Table:
     cols = ctx["partners"]["columns"]
-    table = Table(title="Both partners, counted the same way", title_justify="left")
-    table.add_column("")
-    for c in cols:
-        table.add_column(c["sender"], justify="right")
+    rows: list[tuple[str, ...]] = []
 
     def row(label: str, fn: Any) -> None:
-        table.add_row(label, *(fn(c) for c in cols))
+        rows.append((label, *(fn(c) for c in cols)))
 
     row("Messages sent", lambda c: str(c["messages"]))
     row("Reached out", lambda c: str(c["reaches"]["n"]))
@@ -110,25 +101,75 @@ def _partners_table(ctx: dict[str, Any]) -> Table:
     row("Messages into silence", lambda c: str(c["followups"]["n"]))
     row("Typical reply time", lambda c: c["latency"]["median"] if c["latency"]["enough"]
         else "not enough data")
-    return table
+    return Table(("", *(c["sender"] for c in cols)), rows,
+                 title="Both partners, counted the same way")
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def _loop_text(ctx: dict[str, Any]) -> Text:
+def _loop(ctx: dict[str, Any]) -> list[Text]:
     lp = ctx["loops"]
-    text = Text()
-    text.append("The loop: ", style="bold")
-    text.append(f"in {_count(lp['episodes'], 'stretch', 'stretches')} of conversation it ran "
+    out = [Text(f"in {_count(lp['episodes'], 'stretch', 'stretches')} of conversation it ran "
                 f"in full {_count(lp['full_ref']['n'], 'time')} and in part "
-                f"{_count(lp['partial_ref']['n'], 'time')}.")
+                f"{_count(lp['partial_ref']['n'], 'time')}.", lead="The loop: ")]
     for p in ctx["summary"]["people"]:
         met = ", ".join(f"{m['words']} {_count(m['ref']['n'], 'time')}" for m in p["met"])
-        text.append(f"\n  When {p['sender']} reached out ({_count(p['reaches']['n'], 'time')})"
-                    + (f": {met}." if met else "."))
-    return text
+        out.append(Text(f"  When {p['sender']} reached out "
+                        f"({_count(p['reaches']['n'], 'time')})" + (f": {met}." if met else ".")))
+    return out
+
+
+def terminal_summary(analysis: Analysis) -> Summary:
+    """What ``heard analyze`` prints, as a :class:`~heard.model.Summary`, from the report's
+    context (safety first when it was raised)."""
+    ctx = build_context(analysis)
+    safety = ctx["safety"]
+    blocks: list[Text | Table | Section] = []
+    if safety["triggered"]:
+        blocks.append(_safety_section(safety))
+    blocks += _overview(ctx)
+    if safety["triggered"]:
+        blocks.append(Text("Message patterns follow. They are not an explanation of the safety "
+                           "concern above.", tone="strong"))
+    blocks.append(_strengths_table(ctx))
+    blocks += _loop(ctx)
+    blocks.append(_partners_table(ctx))
+    blocks.append(Text(_CAVEAT, tone="note"))
+    return Summary("", blocks)
+
+
+def _rich(block: Text | Table | Section | Summary) -> RenderableType:
+    if isinstance(block, Text):
+        out = RichText()
+        if block.lead:
+            out.append(block.lead, style="bold")
+        out.append(block.text, style=_STYLES.get(block.tone, ""))
+        return out
+    if isinstance(block, Table):
+        table = RichTable(title=block.title or None, title_justify="left", expand=False)
+        for i, col in enumerate(block.columns):
+            table.add_column(col, justify="left" if i == 0 else "right")
+        for row in block.rows:
+            table.add_row(*row)
+        return table
+    if isinstance(block, Summary):
+        block = Section(block.title, block.blocks)
+    inner = Group(*(_rich(b) for b in block.blocks))
+    if block.alert:
+        return Panel(inner, title=block.title, border_style="red", expand=True)
+    return Group(RichText(block.title, style="bold underline"), inner)
+
+
+def render_summary(summary: Summary, console: Console | None = None) -> None:
+    """Draw any result's :class:`~heard.model.Summary` in the terminal: tables as rich
+    tables, the safety section in a red panel."""
+    console = console or Console()
+    if summary.title:
+        console.print(RichText(summary.title, style="bold"))
+    for block in summary.blocks:
+        console.print(_rich(block))
 
 
 def print_summary(
@@ -148,19 +189,6 @@ def print_summary(
         Where the HTML report was written, to say so at the end.
     """
     console = console or Console()
-    ctx = build_context(analysis)
-    safety = ctx["safety"]
-    if safety["triggered"]:
-        console.print(_safety_panel(safety))
-    console.print(_overview_text(ctx))
-    if safety["triggered"]:
-        console.print(Text(
-            "Message patterns follow. They are not an explanation of the safety concern above.",
-            style="bold"))
-    console.print(_strengths_table(ctx))
-    console.print(_loop_text(ctx))
-    console.print(_partners_table(ctx))
-    console.print(Text("Text is a proxy for tone. This describes patterns in messages, not "
-                       "people; it is not a diagnosis or a prediction.", style="dim"))
+    render_summary(terminal_summary(analysis), console)
     if report_path is not None:
-        console.print(Text.assemble(("Report: ", "bold"), str(report_path)))
+        console.print(RichText.assemble(("Report: ", "bold"), str(report_path)))

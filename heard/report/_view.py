@@ -8,6 +8,9 @@ from :class:`~heard.report._evidence.EvidenceIndex`, so it links to the messages
 from __future__ import annotations
 
 import math
+import threading
+import weakref
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -229,7 +232,57 @@ def build_context(analysis: Analysis, *, transcript: bool = False) -> dict[str, 
 
     ``transcript`` adds every message of the corpus to the appendix (and puts the appendix on
     paper); by default it holds only the messages the report's figures and quotes refer to.
+
+    Built once per analysis: ``heard analyze`` prints the terminal summary, writes the HTML and
+    the summary PDF from one analysis, and each asks for the context; the second and third get
+    the first one's (treat it as read-only). An analysis is frozen, so its context can't go
+    stale; the cache holds it only as long as the analysis lives.
     """
+    key = id(analysis)
+    with _LOCK:
+        entry = _BUILT.get(key)
+    if entry is None or entry.analysis() is not analysis:
+        entry = _Built(weakref.ref(analysis), *_core(analysis))
+        with _LOCK:
+            _BUILT[key] = entry
+        weakref.finalize(analysis, _forget, key, entry)
+    found = entry.contexts.get(transcript)
+    if found is None:
+        found = entry.contexts[transcript] = entry.with_appendix(analysis, transcript)
+    return found
+
+
+@dataclass(eq=False)
+class _Built:
+    """One analysis's context, less the appendix (which depends on ``transcript``)."""
+
+    analysis: weakref.ref[Analysis]
+    ctx: dict[str, Any]
+    idx: MessageIndex
+    ev: EvidenceIndex
+    #: Messages the report shows outside the figures (loops, safety, the first screen, the
+    #: answers that ended runs into silence): the appendix always holds them.
+    quoted: set[str]
+    contexts: dict[bool, dict[str, Any]] = field(default_factory=dict)
+
+    def with_appendix(self, analysis: Analysis, transcript: bool) -> dict[str, Any]:
+        everything = ({m.message_id for m in analysis.corpus.iter_messages()} if transcript
+                      else set())
+        return {**self.ctx, "transcript": transcript,
+                "appendix": _appendix(analysis, self.idx, self.ev, self.quoted | everything)}
+
+
+_BUILT: dict[int, _Built] = {}
+_LOCK = threading.Lock()
+
+
+def _forget(key: int, entry: _Built) -> None:
+    with _LOCK:
+        if _BUILT.get(key) is entry:
+            del _BUILT[key]
+
+
+def _core(analysis: Analysis) -> tuple[dict[str, Any], MessageIndex, EvidenceIndex, set[str]]:
     idx = MessageIndex(analysis.corpus)
     ev = EvidenceIndex(idx)
     safety = _safety(analysis, idx)
@@ -249,7 +302,6 @@ def build_context(analysis: Analysis, *, transcript: bool = False) -> dict[str, 
         "glossary": glossary(),
         "min_n": analysis.patterns.settings.min_n,
         "shown_first": SHOWN_FIRST,
-        "transcript": transcript,
     }
     safety_ids = {f["card"]["id"] for f in safety["findings"] if f["card"]}
     if safety_ids:
@@ -259,7 +311,6 @@ def build_context(analysis: Analysis, *, transcript: bool = False) -> dict[str, 
     quoted = {m["id"] for b in ctx["summary"]["breaks"] for m in b["messages"]}
     quoted |= {m["id"] for t in ctx["summary"]["tries"] for it in t["found"]
                for m in it.get("messages", ())}
-    everything = ({m.message_id for m in analysis.corpus.iter_messages()} if transcript
-                  else set())
-    ctx["appendix"] = _appendix(analysis, idx, ev, loop_ids | safety_ids | quoted | everything)
-    return ctx
+    # the answer that ended a run into silence is shown with it, and its time links to it
+    quoted |= {r["reply"]["id"] for r in ctx["chasing"]["runs"] if r["reply"]}
+    return ctx, idx, ev, loop_ids | safety_ids | quoted

@@ -48,6 +48,11 @@ def chat_safety(tmp_path: Path) -> Path:
     return p
 
 
+#: The passphrase the app tests' stores are encrypted with (tests/app/test_encryption.py
+#: covers the pages that set and ask for it).
+PASSPHRASE = "test passphrase for heard"
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Any:
     """The app through FastAPI's TestClient, on a fresh data folder, with its CSRF cookie."""
@@ -62,5 +67,7 @@ def client(tmp_path: Path) -> Any:
     from heard.app import create_app
 
     c = TestClient(create_app(data_dir=tmp_path / "data", max_upload_mb=0.05))
+    # the app's default: an encrypted store, set up as on the first-start page
+    c.app.state.keyring.setup(PASSPHRASE, PASSPHRASE)
     c.get("/")
     return c

@@ -5,6 +5,7 @@ set). The same run proves that nothing connects anywhere but 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -64,7 +65,9 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Any:
-    return create_app(data_dir=tmp_path / "data", max_upload_mb=1)
+    app = create_app(data_dir=tmp_path / "data", max_upload_mb=1)
+    app.state.keyring.setup("test passphrase for heard", "test passphrase for heard")
+    return app
 
 
 @pytest.fixture
@@ -102,6 +105,14 @@ def test_browser_full_flow(server: str, app: Any, tmp_path: Path, chat_v1: Path,
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         page = browser.new_page(viewport={"width": 390, "height": 844})  # phone width
         page.on("request", lambda r: requests.append(r.url))
+        # every Content-Security-Policy violation: Chromium's own console error, and the
+        # page's securitypolicyviolation event (an init script is not subject to the CSP)
+        csp: list[str] = []
+        page.on("console", lambda m: csp.append(m.text)
+                if "Content Security Policy" in m.text else None)
+        page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
+                             "console.error('Content Security Policy violation: ' + "
+                             "e.violatedDirective + ' ' + e.blockedURI));")
 
         page.goto(server + "/")
         assert page.get_by_role("heading", name="Import a chat").is_visible()
@@ -149,11 +160,16 @@ def test_browser_full_flow(server: str, app: Any, tmp_path: Path, chat_v1: Path,
         assert "Edits to consider" not in page.locator("#result").inner_text()
         page.screenshot(path=str(shots / "6-check-safety.png"), full_page=True)
 
+        for extra in ("/codebook", "/safety", "/c/1/delete", "/nowhere"):
+            page.goto(server + extra)
+            assert page.locator("h1").first.is_visible()
+
         page.get_by_text("Delete everything").first.click()
         assert "1 conversation (6 messages)" in page.locator("main").inner_text()
         page.get_by_role("button", name="Yes, delete everything now").click()
         assert "was deleted" in page.get_by_role("status").inner_text()
         browser.close()
+    assert csp == [], csp  # no inline script or style anywhere: the policy blocks nothing
 
     if os.environ.get("HEARD_SCREENSHOTS"):
         out = Path(os.environ["HEARD_SCREENSHOTS"])
@@ -294,7 +310,9 @@ def test_browser_server_answers_other_pages_while_an_import_runs(
     result: dict[str, Any] = {}
 
     def post() -> None:
-        result["r"] = client.post("/import", data={"csrf": client.cookies["heard_csrf"]},
+        token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text)
+        assert token
+        result["r"] = client.post("/import", data={"csrf": token.group(1)},
                                   files={"file": (chat_v1.name, chat_v1.read_bytes())})
 
     t = threading.Thread(target=post)

@@ -108,7 +108,7 @@ def test_check_context_is_coded_once_as_each_message_alone() -> None:
 
 def test_check_result_page_marks_the_phrase() -> None:
     pytest.importorskip("fastapi")
-    from heard.app._server import _env
+    from heard.app._views import env as _env
 
     r = check_text("if you leave I don't know what I'll do to myself")
     page = _env().get_template("check_result.j2").render(result=r.to_dict(), highlighted="")

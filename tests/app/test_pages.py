@@ -22,7 +22,10 @@ from heard.app._wording import for_the_form, safe_filename
 
 
 def _tok(c: TestClient) -> str:
-    return c.cookies["heard_csrf"]
+    """The CSRF token the pages embed for this client (an HMAC of its cookie's nonce)."""
+    found = re.search(r'name="csrf-token" content="([^"]+)"', c.get("/check").text)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
 
 
 def _import(c: TestClient, path: Path, **fields: str) -> int:
@@ -75,7 +78,7 @@ def test_pages_messages_search_and_filters(client: TestClient, chat_v2: Path) ->
 
 def test_pages_messages_are_paged_and_keep_the_filter(client: TestClient, chat_v2: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import heard.app._server as server
+    import heard.app._routes_chat as server
 
     monkeypatch.setattr(server, "PER_PAGE", 2)
     cid = _import(client, chat_v2)
@@ -140,7 +143,9 @@ def test_pages_forget_everything_asks_first(client: TestClient, chat_v1: Path) -
     kept = client.post("/forget", data={"csrf": _tok(client)})
     assert "Yes, delete everything now" in kept.text and client.app.state.store.chats()
     done = client.post("/forget", data={"csrf": _tok(client), "confirm": "yes"})
-    assert "Everything heard stored" in done.text and client.app.state.store.chats() == []
+    # the key went too: an encrypted app asks for a passphrase for the new, empty store
+    assert "Everything heard stored" in done.text and "Choose a passphrase" in done.text
+    assert client.app.state.keyring.state == "new"
 
 
 # ---------------------------------------------------------------------- downloads
@@ -311,9 +316,11 @@ def test_pages_caveat_names_the_coder_used(client: TestClient, chat_v1: Path) ->
 
 def test_pages_safety_flag_can_be_dismissed_and_restored(client: TestClient,
                                                          chat_safety: Path) -> None:
+    assert "Some messages here speak of" not in client.get("/safety").text  # nothing found yet
     cid = _import(client, chat_safety)
     store = client.app.state.store
     flag = store.analysis(cid).safety.findings[0].message_id
+    assert "Some messages here speak of" in client.get("/safety").text
     page = client.get(f"/c/{cid}").text
     assert "Safety first" in page and "Not what this means" in page
     assert 'class="safety-banner"' in page and "collapsed-analysis" in page

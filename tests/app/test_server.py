@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from heard.app import create_app
 
 
 def _tok(c: TestClient) -> str:
-    return c.cookies["heard_csrf"]
+    """The CSRF token the pages embed for this client (an HMAC of its cookie's nonce)."""
+    found = re.search(r'name="csrf-token" content="([^"]+)"', c.get("/check").text)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
 
 
 def _alert(html: str) -> str:
@@ -100,6 +104,7 @@ def test_server_import_pages_and_delete(client: TestClient, chat_v1: Path) -> No
 
 def test_server_access_token_beyond_loopback(tmp_path: Path) -> None:
     c = TestClient(create_app(data_dir=tmp_path, access_token="s3cret"))
+    c.app.state.keyring.setup("test passphrase for heard", "test passphrase for heard")
     assert c.get("/").status_code == 403
     r = c.get("/?token=s3cret", follow_redirects=True)
     assert r.status_code == 200 and "Import a chat" in r.text

@@ -87,9 +87,9 @@ def test_demo_long_arc_says_it_is_simulated(tmp_path: Path, monkeypatch, cli) ->
 
 
 def test_progress_is_silent_when_stderr_is_not_a_terminal(tmp_path: Path, cli) -> None:
-    import heard.cli
+    from heard.cli import _progress
 
-    assert heard.cli.PROGRESS_DELAY > 0
+    assert _progress.PROGRESS_DELAY > 0
     status, _, err = cli("code", str(demo_path()), "-o", str(tmp_path / "c.jsonl"))
     assert status == 0 and err == ""
 
@@ -129,8 +129,8 @@ def _run_on_a_terminal(code: str, tmp_path: Path) -> str:
 ])
 def test_progress_bar_on_a_terminal(argv: list[str], stage: str, tmp_path: Path) -> None:
     args = [a.replace("{demo}", str(demo_path())) for a in argv]
-    code = ("import sys, heard.cli as c\n"
-            "c.PROGRESS_DELAY = 0\n"
+    code = ("import sys, heard.cli as c, heard.cli._progress as p\n"
+            "p.PROGRESS_DELAY = 0\n"
             f"sys.exit(c.main({args!r}))\n")
     shown = _run_on_a_terminal(code, tmp_path)
     assert re.search(stage, shown), shown[-2000:]

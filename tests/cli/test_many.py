@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import re
 import weakref
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import heard
 from heard._many import iter_couples, report_filename, sort_by_couple
 from heard.errors import InputError
 from heard.ingest import read_export
-from heard.model import Corpus
+from heard.model import Corpus, Summary
 
 SCRIPT = [
     (0, "I felt really alone at the party last night"),
@@ -175,7 +176,10 @@ def test_many_one_sided_couple_gets_its_error_and_the_rest_go_on(tmp_path: Path,
     status, _, err = cli("analyze", str(path), "--engine", "rules", "--no-dynamics", "--json",
                          str(tmp_path / "a.jsonl"))
     results = lines(tmp_path / "a.jsonl")
-    assert status == 0 and "2 analyzed, 1 could not be:" in err and "c2: E013" in err
+    assert status == 0 and "2 analyzed, 1 could not be:" in err
+    # the errors are a table of the summary: the couple, then its numbered error
+    assert re.search(r"^heard: Couple +Why it could not be analyzed$", err, re.M)
+    assert re.search(r"^heard: c2 +E013: ", err, re.M)
     assert results[1]["couple_id"] == "c2" and results[1]["error"].startswith("E013")
     assert "analysis" in results[0] and "analysis" in results[2]
 
@@ -292,7 +296,20 @@ def test_many_api_results_summary_and_dict(corpus_file: Path) -> None:
     ids = [r.couple_id for r in run if r.ok]
     assert ids == [f"couple {k}/x" for k in range(4)]
     assert run.to_dict()["analyzed"] == 4 and run.to_dict()["complete"] is True
-    assert run.summary().startswith("4 couples in ")
+    summary = run.summary()
+    assert isinstance(summary, Summary)
+    assert summary.as_text().startswith("4 couples in ") and str(summary) == summary.as_text()
+    assert "<p>4 couples in " in summary.as_html() and "<table>" not in summary.as_html()
+
+
+def test_many_api_summary_lists_errors_as_an_escaped_table(tmp_path: Path) -> None:
+    rows = couple_rows("c1", PAIRS[0]) + couple_rows("<b>c2", ("Ana",))
+    run = heard.analyze_many(write_jsonl(tmp_path / "study.jsonl", rows),
+                             coder=heard.coding.RuleCoder(), dynamics=False)
+    assert [r.ok for r in run] == [True, False]
+    text, html = run.summary().as_text(), run.summary().as_html()
+    assert "1 analyzed, 1 could not be:" in text and re.search(r"^<b>c2 +E013: ", text, re.M)
+    assert '<th scope="row">&lt;b&gt;c2</th><td>E013: ' in html and "<b>c2" not in html
     with pytest.raises(RuntimeError):
         list(run)
 

@@ -20,19 +20,19 @@ from heard.cli import main
 from heard.coding import (
     EmbeddingCoder,
     SentenceEmbedder,
-    _embed,
+    _embed_model,
     codebook,
     cross_validate_embed,
     load_head,
     save_head,
 )
-from heard.coding._embed import (
+from heard.coding._embed_head import fit_head
+from heard.coding._embed_model import (
     _import_sentence_transformers,
-    clauses,
-    fit_head,
     model_fingerprint,
     resolve_embed_model,
 )
+from heard.coding._spans import clauses
 from heard.coding._train import corpus_inputs, load_corpus
 from heard.errors import InputError, OptionError
 from heard.model import Corpus, Message
@@ -85,7 +85,7 @@ def offline() -> Iterator[list[str]]:
         mp.setattr(socket.socket, "connect", connect)
         mp.setattr(socket.socket, "connect_ex", connect_ex)
         mp.setattr(socket, "getaddrinfo", getaddrinfo)
-        mp.setattr(_embed, "_EMBEDDERS", {})  # a real load, under the guard
+        mp.setattr(_embed_model, "_EMBEDDERS", {})  # a real load, under the guard
         yield attempts
 
 
@@ -93,7 +93,7 @@ def offline() -> Iterator[list[str]]:
 def embedder(offline: list[str]) -> SentenceEmbedder:
     pytest.importorskip("sentence_transformers", reason="sentence-transformers is not installed "
                         "(pip install -e '.[test-embed]')")
-    found = _embed._embedder(MODEL)
+    found = _embed_model._embedder(MODEL)
     assert offline == []
     return found
 

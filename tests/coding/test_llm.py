@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from heard.coding import LLMCoder, codebook
-from heard.coding._llm import chat_url, is_loopback
+from heard.coding._llm_http import chat_url, is_loopback
 from heard.errors import InputError, OptionError
 from heard.model import Corpus, Message
 

@@ -43,14 +43,14 @@ def test_fit_dynamics_json_contract(planted):
 def test_fit_dynamics_finds_the_planted_pulse_and_the_drift(planted):
     p, res = planted
     hold = res.long_arc["Jon"]["hold"]
-    assert hold.model == "pulse", hold.summary()
+    assert hold.model == "pulse", hold.summary().as_text()
     assert hold.half_life_weeks == pytest.approx(p.half_life_weeks, rel=0.5)
     assert res.trends["Maya"]["overfunction"].direction == "falling"
     assert res.trends["Maya"]["harden"].direction == "rising"
     assert res.reaching_partner == "Maya"
     assert "giving way to hardening" in res.shifts["Maya"]
     assert res.long_arc["Jon"]["defend"].model == "none"
-    assert "Long arc" in res.summary()
+    assert "Long arc" in res.summary().as_text()
 
 
 @pytest.mark.parametrize("n", [0, 1, 20])

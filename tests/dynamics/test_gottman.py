@@ -158,7 +158,7 @@ def test_gottman_fit_on_corpus_with_windows() -> None:
     assert any(w.result is not None for w in ana.windows)
     d = ana.to_dict()
     assert d["windows"][0]["n_conversations"] > 0
-    assert "Gottman-Murray" in ana.overall.summary()
+    assert "Gottman-Murray" in ana.overall.summary().as_text()
 
 
 def test_gottman_window_without_enough_data_is_flagged() -> None:

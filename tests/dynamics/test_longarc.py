@@ -170,6 +170,6 @@ def test_longarc_result_to_dict_and_summary():
     for key in ("model", "half_life_weeks", "fraction_retained", "peak_rate_ratio", "aic",
                 "verdict", "weeks", "crises"):
         assert key in d
-    assert r.summary().startswith("Sam / hold:")
+    assert r.summary().as_text().startswith("Sam / hold:")
     for word in (" he ", " she ", " his ", " her "):
         assert word not in f" {r.verdict.lower()} "

@@ -118,7 +118,7 @@ def test_whatif_result_object_and_dict_callers(couple: Corpus) -> None:
     assert res["status"] == d["status"] == "ok" and "changed" in res
     assert d["changes"] == ["Maya answered hard turns with a repair of strength 1.5"]
     assert d["me"] == "Jon" and d["suggestions"]
-    text = res.summary()
+    text = res.summary().as_text()
     assert "Your turns that are hard" in text and "you and Maya" in text
     assert "SoftenResponse" not in text and "basin" not in text
     # the change visibly moves the outcome it reports
@@ -127,7 +127,7 @@ def test_whatif_result_object_and_dict_callers(couple: Corpus) -> None:
 
 def test_whatif_safety_concern_suggests_nothing(couple: Corpus) -> None:
     res = what_if_model(couple, n_runs=100, n_turns=20, safety_concern=True)
-    assert res.suggestions == () and "safety concern" in res.summary()
+    assert res.suggestions == () and "safety concern" in res.summary().as_text()
 
 
 def _readme_example() -> list[str]:

@@ -69,7 +69,7 @@ def _moji(value: object) -> object:
 
 
 def _looks_like_notice(text: str) -> bool:
-    from heard.ingest._messenger import _system_kind
+    from heard.ingest._meta_json import _system_kind
 
     return _system_kind(text, A) is not None or _system_kind(text, Z) is not None
 

@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 
 from heard.dynamics import CoupleParams, fit_dynamics, generate_couple
-from heard.report._dynamics_html import (
-    long_arc_findings,
-    render_dynamics_sections,
-    render_long_arc_figure,
-    render_what_if,
-)
+from heard.report._dynamics_html import render_dynamics_sections
+from heard.report._dynamics_svg import render_long_arc_figure, render_what_if
+from heard.report._dynamics_words import long_arc_findings
 
 SVG = re.compile(r"<svg.*?</svg>", re.S)
 HOW = re.compile(r'<details class="dyn-how".*?</details>', re.S)
@@ -29,7 +26,7 @@ BAD_PLURALS = re.compile(r"\b1 (crises|weeks|changes|promises|times|messages)\b|
 
 
 def _demo_long_arc():
-    # the couple `heard demo --long-arc` shows (heard/cli.py, cmd_demo)
+    # the couple `heard demo --long-arc` shows (heard/cli/_demo.py)
     params = CoupleParams(weeks=78, crisis_weeks=(8, 24, 40, 56), drift_overfunction=-0.6,
                           drift_harden=0.8, seed=11)
     return fit_dynamics(generate_couple(params), n_permutations=20)

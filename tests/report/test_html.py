@@ -12,6 +12,7 @@ from heard.errors import InputError
 from heard.model import Code, Evidence
 from heard.report import render_html, write_html
 from heard.report._evidence import highlight
+from heard.report._html import csp_hash
 
 
 class Page(HTMLParser):
@@ -61,6 +62,31 @@ def test_html_is_self_contained(which, request):
     assert not re.search(r"@import|url\(", page)
     assert all(h.startswith("#") for h in parsed.hrefs)
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+@pytest.mark.parametrize("which", ["plain_analysis", "safety_analysis"])
+def test_html_csp_allows_exactly_its_own_style_and_script_by_hash(which, request):
+    page = render_html(request.getfixturevalue(which), transcript=True)
+    found = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert len(found) == 1
+    policy = dict((d.split()[0], d.split()[1:]) for d in found[0].split("; "))
+    assert policy["default-src"] == ["'none'"]
+    for key in ("base-uri", "form-action", "object-src"):
+        assert policy[key] == ["'none'"]
+    assert "unsafe-inline" not in found[0] and "unsafe-hashes" not in found[0]
+    for tag in ("script", "style"):
+        blocks = re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", page, re.S | re.I)
+        assert len(blocks) == 1  # one of each, and each one allowed by its own hash
+        assert policy[f"{tag}-src"] == [csp_hash(blocks[0])]
+    # inline attributes would need 'unsafe-hashes' (style) or could never run (handlers)
+    assert not re.search(r"<[^>]*\sstyle\s*=", page, re.I)
+    assert not re.search(r"<[^>]*\son[a-z]+\s*=", page, re.I)
+
+
+def test_html_csp_hash_is_the_browsers():
+    # the example of the CSP specification: sha256 of the script's text, base64
+    assert csp_hash("alert('Hello, world.');") == (
+        "'sha256-qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng='")
 
 
 def test_html_escapes_message_text_and_names(plain_analysis):
