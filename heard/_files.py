@@ -206,13 +206,17 @@ def open_output(path: str | Path, *, binary: bool = False,
         yield f
 
 
+def _fdopen(fd: int, binary: bool) -> IO[Any]:
+    return os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+
 @contextmanager
 def _in_place(target: Path, binary: bool) -> Iterator[IO[Any]]:
     try:
         fd = os.open(target, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise output_error(target, exc) from exc
-    raw = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+    raw = _fdopen(fd, binary)
     guarded = _Guarded(raw, target)
     try:
         yield guarded  # type: ignore[misc]
@@ -230,8 +234,7 @@ def _replacing(real: Path, shown: Path, binary: bool) -> Iterator[IO[Any]]:
         except OSError as exc:  # no permission, a read-only or full disk
             raise output_error(shown, exc) from exc
         try:
-            raw = (os.fdopen(fd, "wb") if binary
-                   else os.fdopen(fd, "w", encoding="utf-8", newline="\n"))
+            raw = _fdopen(fd, binary)
             guarded = _Guarded(raw, shown)
             try:
                 yield guarded  # type: ignore[misc]

@@ -49,6 +49,7 @@ __all__ = [
     "SORT_RUN",
     "CoupleResult",
     "ManyAnalysis",
+    "code_batches",
     "couple_key",
     "iter_couples",
     "report_filename",
@@ -121,6 +122,28 @@ def _batches(groups: Iterable[tuple[str, list[Message]]], size: int
         yield batch
 
 
+def code_batches(groups: Iterable[tuple[str, list[Message]]], engine: Step | None,
+                 size: int = CODE_BATCH
+                 ) -> Iterator[tuple[list[tuple[str, list[Message]]], Corpus | None]]:
+    """Code couples together, about ``size`` messages an engine call; each batch once coded.
+
+    Coding looks back only within a conversation, so coding couples together gives each the
+    codes it gets alone; each couple's conversations stay its own even where two couples reuse
+    a conversation id. Yields each batch of ``(couple id, messages)`` (their messages coded in
+    place) with the corpus it was coded as; with no ``engine`` (codes given) only the batches,
+    with None for the corpus.
+    """
+    for batch in _batches(groups, size):
+        if engine is None:
+            yield batch, None
+            continue
+        corpus = Corpus([])
+        corpus.conversations.extend(
+            c for _, msgs in batch for c in Corpus.from_messages(msgs).conversations)
+        engine.transform(corpus)
+        yield batch, corpus
+
+
 def _fitted(coder: Step | None) -> Step:
     from heard.api import default_coder
 
@@ -145,11 +168,8 @@ def code_many(
     """
     src = _source(source, format, options)
     engine = _fitted(coder)
-    for group in _batches(_grouped(src, conversation_key, presorted), batch):
-        corpus = Corpus([])
-        corpus.conversations.extend(
-            c for _, msgs in group for c in Corpus.from_messages(msgs).conversations)
-        engine.transform(corpus)
+    for _, corpus in code_batches(_grouped(src, conversation_key, presorted), engine, batch):
+        assert corpus is not None  # an engine was given
         yield from corpus.iter_messages()
 
 
@@ -311,12 +331,7 @@ class ManyAnalysis:
             self.coder_name = type(engine).__name__
         measured = getattr(engine, "measured", None) if engine is not None else None
         groups = _grouped(self._src, couple_key, self._presorted)
-        for batch in _batches(groups, CODE_BATCH):
-            if engine is not None:
-                corpus = Corpus([])
-                corpus.conversations.extend(
-                    c for _, msgs in batch for c in Corpus.from_messages(msgs).conversations)
-                engine.transform(corpus)
+        for batch, _ in code_batches(groups, engine):
             for cid, msgs in batch:
                 result = self._one(cid, msgs, engine, measured)
                 self._count(result)

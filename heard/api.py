@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from heard._analysis import Analysis
+from heard._many import code_batches
 from heard.coding import codebook
 from heard.errors import InputError
 from heard.ingest import Input, ReadOptions, read_export
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from heard._many import ManyAnalysis
     from heard.dynamics import WhatIfResult
 
-__all__ = ["Analysis", "analyze", "analyze_many", "check_given_codes", "code", "code_many",
-           "coder_settings", "default_coder", "load", "what_if"]
+__all__ = ["Analysis", "analyze", "analyze_many", "check_given_codes", "code", "code_batches",
+           "code_many", "coder_settings", "default_coder", "load", "what_if"]
 
 
 def load(

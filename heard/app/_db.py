@@ -26,7 +26,7 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "default_data_dir", "forget_all", "migra
 #: 1: chats, imports, messages, analyses. 2: chats.coder / chats.coder_measured (which engine
 #: coded the chat) and safety_dismissals.
 SCHEMA_VERSION = 2
-DB_NAME = "heard.sqlite3"
+DB_NAME = vault.DB_NAME
 #: Everything heard may write in its data directory; forget_all removes exactly these.
 #: The key file comes first, so the store is unreadable from the first file removed.
 OWNED = (*vault.OWNED, DB_NAME, f"{DB_NAME}-journal", f"{DB_NAME}-wal", f"{DB_NAME}-shm",

@@ -26,7 +26,7 @@ from heard.app._security import TooLarge, msg, secure, too_large_text
 from heard.app._views import env
 from heard.errors import HeardError
 
-__all__ = ["add_error_pages"]
+__all__ = ["add_error_pages", "error_response", "wants_json"]
 
 _HEADINGS = {400: "That didn't work", 403: "Please try again", 404: "Not found",
              405: "Not found", 409: "Not ready yet", 413: "Too large",
@@ -34,7 +34,8 @@ _HEADINGS = {400: "That didn't work", 403: "Please try again", 404: "Not found",
 _STATUS = {"E507": 404, "E521": 409, "E540": 423}
 
 
-def _wants_json(request: Request) -> bool:
+def wants_json(request: Request) -> bool:
+    """The caller is a script or the page's own fetch: it gets ``{"error": ...}``."""
     path = request.url.path
     return (path.startswith(("/api/", "/import/jobs/"))
             or request.headers.get("x-heard-async") == "1"
@@ -43,7 +44,7 @@ def _wants_json(request: Request) -> bool:
 
 def error_response(request: Request, status: int, text: str) -> Response:
     """The page (or JSON) for one numbered message; it reads nothing from the store."""
-    if _wants_json(request):
+    if wants_json(request):
         return secure(JSONResponse({"error": text}, status_code=status))
     html = env().get_template("message.j2").render(
         csrf=getattr(request.state, "csrf", ""), version=__version__, safety_any=False,

@@ -9,20 +9,20 @@ The pages use the app's own CSRF check, so they are forms like any other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 
 from heard._version import __version__
 from heard.app import _vault as vault
+from heard.app._failures import wants_json
 from heard.app._unlock import Keyring, Locked
+from heard.app._views import env
 from heard.errors import E, InputError
 
 __all__ = ["install"]
@@ -33,13 +33,6 @@ _QUIET = frozenset({"/unlock/state", "/unlock/lock.js", "/unlock/lock.css"})
 _OPEN_PATHS = frozenset({"/unlock", "/unlock/setup", "/unlock/reset", "/safety"}) | _QUIET
 _DELETED = ("Everything heard stored on this computer was deleted, its key too. Choose a "
             "passphrase to start again (it can be a new one).")
-
-
-@cache
-def _env() -> Environment:
-    return Environment(loader=PackageLoader("heard.app", "templates"),
-                       autoescape=select_autoescape(default=True, default_for_string=True),
-                       trim_blocks=True, lstrip_blocks=True)
 
 
 def _safe_next(target: str) -> str:
@@ -67,13 +60,8 @@ class _Gate:
                 k.touch()
             await self.app(scope, receive, send)
             return
-        headers = {kk.decode("latin-1").lower(): v.decode("latin-1")
-                   for kk, v in scope.get("headers", [])}
-        wants_json = (path.startswith(("/api/", "/import/jobs/"))
-                      or headers.get("x-heard-async") == "1"
-                      or "application/json" in headers.get("accept", ""))
         response: Any
-        if wants_json:
+        if wants_json(Request(scope)):
             response = JSONResponse({"error": E.E540, "locked": True}, status_code=423)
         else:
             query = scope.get("query_string", b"").decode("latin-1")
@@ -103,7 +91,7 @@ def install(app: FastAPI, keyring: Keyring, *, csrf_ok: Callable[[Any, str | Non
             state == "plaintext" and not keyring.vault.exists()) else "unlock.j2"
         ctx.setdefault("error", None)
         ctx.setdefault("notice", None)
-        html = _env().get_template(template).render(
+        html = env().get_template(template).render(
             csrf=getattr(request.state, "csrf", ""), version=__version__, state=state,
             min_length=vault.MIN_PASSPHRASE, data_dir=str(keyring.data_dir),
             **({"next": _safe_next(request.query_params.get("next", "/"))} | ctx))

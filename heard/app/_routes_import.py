@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from heard.app._jobs import Job, Jobs
 from heard.app._saving import recode
-from heard.app._security import TooLarge, csrf_ok, msg
+from heard.app._security import TooLarge, body_cap, csrf_ok, msg
 from heard.app._views import Views, context, zones
 from heard.app._wording import for_the_form
 from heard.errors import HeardError
@@ -42,7 +42,7 @@ def add_import_routes(app: FastAPI, views: Views, jobs: Jobs, *, limit: int) -> 
         asynchronous = request.headers.get("x-heard-async") == "1"
         too_big = msg("E503", name="your file", limit_mb=max_mb)
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limit + 64 * 1024:
+        if length and length.isdigit() and int(length) > body_cap("/import", limit):
             return views.home_error(request, 413, too_big, asynchronous)
         try:
             form = await request.form(max_files=1, max_fields=10)

@@ -80,8 +80,7 @@ def id_range(message_id: str) -> tuple[str, str]:
     return message_id, message_id + "g"
 
 
-def _identity(key: str, m: Message, occurrence: int) -> str:
-    ts = m.timestamp.isoformat() if m.timestamp else ""
+def _identity(key: str, m: Message, ts: str, occurrence: int) -> str:
     raw = "\x00".join((key, m.sender, ts, m.kind, m.text, str(occurrence)))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
@@ -133,7 +132,7 @@ def import_export(store: Store, path: str | Path, *, filename: str | None = None
     for m in messages:
         ts_key = m.timestamp.isoformat() if m.timestamp else ""
         tup = (m.sender, ts_key, m.kind, m.text)
-        identity = _identity(key, m, seen[tup])
+        identity = _identity(key, m, ts_key, seen[tup])
         seen[tup] += 1
         ids[m.message_id] = identity[:20]
         identities.append(identity)

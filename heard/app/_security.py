@@ -34,7 +34,7 @@ from fastapi.responses import RedirectResponse, Response
 from heard.errors import HeardError
 
 __all__ = ["ACCESS_COOKIE", "API_BODY_LIMIT", "CSP", "CSRF_COOKIE", "FORM_BODY_LIMIT",
-           "UNSAFE", "TooLarge", "add_body_limit", "add_guard", "csrf_ok", "csrf_token",
+           "UNSAFE", "TooLarge", "add_body_limit", "add_guard", "body_cap", "csrf_ok", "csrf_token",
            "is_loopback", "msg", "same_origin", "secure"]
 
 CSRF_COOKIE, ACCESS_COOKIE = "heard_csrf", "heard_access"

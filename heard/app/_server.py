@@ -32,7 +32,7 @@ from heard.app._lock_pages import install
 from heard.app._routes_chat import add_chat_routes
 from heard.app._routes_import import add_import_routes
 from heard.app._routes_tools import add_tool_routes
-from heard.app._security import add_body_limit, add_guard, csrf_ok, is_loopback
+from heard.app._security import add_body_limit, add_guard, body_cap, csrf_ok, is_loopback
 from heard.app._store import Store, default_data_dir, load_coder
 from heard.app._unlock import IDLE_SECONDS, Keyring, LockedStore
 from heard.app._vault import upload_path
@@ -71,7 +71,8 @@ def create_app(*, data_dir: str | Path | None = None, max_upload_mb: float = 200
     # Starlette spools an upload over 1 MB to the system's temp folder, on disk and unencrypted,
     # while it arrives: keep it in memory up to the upload limit instead (the body limit refuses
     # anything larger), so an export never touches the disk outside the store's upload folder
-    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limit + 64 * 1024)
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size,
+                                         body_cap("/import", limit))
     app = FastAPI(title="heard", docs_url=None, redoc_url=None, openapi_url=None)
     jobs = Jobs()
     app.state.jobs = jobs

@@ -27,8 +27,9 @@ from heard.app._db import DB_NAME, SCHEMA_VERSION, default_data_dir, forget_all,
 from heard.app._filter import MessageFilter
 from heard.app._folder import relock
 from heard.app._saving import ImportResult, Progress, id_range, import_export, load_coder, utc_now
+from heard.app._unlock import needs_passphrase
 from heard.app._vault import dbapi as sqlite3  # SQLCipher's drop-in for sqlite3 (see _vault)
-from heard.app._vault import store_state, upload_dir
+from heard.app._vault import upload_dir
 from heard.errors import InputError
 from heard.model import Corpus, Message, record_to_json
 
@@ -61,7 +62,7 @@ class Store:
         self.path = self.data_dir / DB_NAME
         self._key = key
         self._cache: dict[int, tuple[int, Analysis]] = {}
-        if key is None and store_state(self.data_dir) in ("encrypted", "missing-key"):
+        if key is None and needs_passphrase(self.data_dir):
             raise InputError.from_code("E539", path=self.data_dir)  # not "file is not a db"
         self._open()
 

@@ -82,7 +82,7 @@ class Keyring:
         self._guess = threading.Lock()
         self._state_lock = threading.RLock()
         if not encrypt:
-            if vault.store_state(self.data_dir) in ("encrypted", "missing-key"):
+            if needs_passphrase(self.data_dir):
                 raise InputError.from_code("E538", path=self.data_dir)
             self._store = open_store(self.data_dir, None)
             return

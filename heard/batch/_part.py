@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from heard.api import analyze_many, coder_settings
+from heard.api import analyze_many, code_batches, coder_settings
 from heard.batch._plan import Part
 from heard.batch._read import read_unit
 from heard.batch._tables import (
@@ -34,12 +34,9 @@ from heard.batch._tables import (
 )
 from heard.errors import HeardError
 from heard.ingest import ReadOptions
-from heard.model import Conversation, Corpus, Message, Step
+from heard.model import Corpus, Message, Step
 
 __all__ = ["Settings", "part_files", "run_part"]
-
-#: Messages coded together in one call of the engine (as :func:`heard.code_many` does).
-CODE_BATCH = 2000
 
 _ENGINES: dict[str, Step] = {}
 
@@ -87,17 +84,9 @@ def _engine(key: str | None) -> Step:
 
 
 def _code(couples: list[tuple[str, list[Message]]], engine: Step) -> None:
-    """Code small couples together, about :data:`CODE_BATCH` messages a call (coding looks
-    back only within a conversation; each couple's conversations stay its own even when two
-    couples reuse a conversation id)."""
-    batch: list[Conversation] = []
-    n = 0
-    for i, (_, msgs) in enumerate(couples):
-        batch += Corpus.from_messages(msgs).conversations
-        n += len(msgs)
-        if n >= CODE_BATCH or i == len(couples) - 1:
-            engine.transform(Corpus(batch))
-            batch, n = [], 0
+    """Code the couples' messages in place, small couples together (as ``heard.code_many``)."""
+    for _ in code_batches(couples, engine):
+        pass
 
 
 def _error(couple_id: str, part: int, exc: BaseException) -> dict[str, Any]:

@@ -303,7 +303,7 @@ class WhatIfResult(Result):
         fitted, changed = self.as_fitted, self.changed
         n = fitted.n_runs
         a, b = self._ordered()
-        lines = [f"What if? heard ran {n} simulated conversations of {fitted.n_turns} turns, "
+        intro = [f"What if? heard ran {n} simulated conversations of {fitted.n_turns} turns, "
                  f"each starting like a typical hard one between {self._who(a)} and "
                  f"{self._who(b)}.", "", self._outcome_words(), _words()["scale"], ""]
 
@@ -319,7 +319,7 @@ class WhatIfResult(Result):
         head = ("", "as it is now", *(("with the change",) if changed else ()))
         table = Table(head, [(label, of(x), *((of(y),) if changed else ()))
                              for label, x, y in rows])
-        before, lines = lines, []
+        lines: list[str] = []
         if self.changes:
             lines.append("")
             for c in self.changes:
@@ -344,7 +344,7 @@ class WhatIfResult(Result):
         lines.extend(["", *self._suggestion_lines(), "", *self._knob_lines()])
         lines.extend(["", "A model of these messages, not a prediction about the people: turn "
                       "scores come from the codes, and text is only a proxy for tone."])
-        return Summary("", [*map(Text, before), table, *map(Text, lines)])
+        return Summary("", [*map(Text, intro), table, *map(Text, lines)])
 
     def _knob_lines(self) -> list[str]:
         lines = ["What each change means (NAME is either partner):"]

@@ -20,7 +20,7 @@ from heard.errors import ImportWarning_, InputError
 from heard.ingest._base import displayable
 from heard.ingest._limits import MAX_JSON_DEPTH
 
-__all__ = ["TOO_DEEP", "as_list", "check_value", "loads", "reading", "scrub_text"]
+__all__ = ["TOO_DEEP", "as_list", "check_value", "loads", "reading", "scrub_text", "unreadable"]
 
 #: The detail every too-deep error gives.
 TOO_DEEP = f"nested more than {MAX_JSON_DEPTH} levels deep"
@@ -33,6 +33,12 @@ _WARNING = ("some text held half of an emoji or other character on its own (a lo
             "surrogate), which can't be saved; each was replaced with \ufffd")
 
 
+def unreadable(exc: OSError, label: str) -> InputError:
+    """E046 for a file that can't be read (a link loop, a permission, a disk error)."""
+    return InputError.from_code("E046", path=displayable(str(exc.filename or label)),
+                                detail=exc.strerror or type(exc).__name__)
+
+
 def reading(items: Iterator[T], report: Any, label: str) -> Iterator[T]:
     """``items`` (a reader's messages), each made while ``report`` gets this module's
     warnings; a file that can't be read (a link loop, a permission, a disk error) is E046."""
@@ -43,8 +49,7 @@ def reading(items: Iterator[T], report: Any, label: str) -> Iterator[T]:
         except StopIteration:
             return
         except OSError as exc:
-            raise InputError.from_code("E046", path=displayable(str(exc.filename or label)),
-                                       detail=exc.strerror or type(exc).__name__) from exc
+            raise unreadable(exc, label) from exc
         finally:
             _REPORT.reset(token)
         yield item

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from heard.ingest._base import ImportReport
 from heard.ingest._guard import as_list
+from heard.ingest._time import from_unix
 from heard.model import Message, Reaction, Source
 
 __all__ = ["epoch_ms", "fix_mojibake", "meta_message", "with_id"]
@@ -50,10 +51,7 @@ def epoch_ms(value: Any) -> datetime | None:
     """A UTC datetime from milliseconds since 1970; None when ``value`` is not one."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    try:
-        return datetime.fromtimestamp(value / 1000.0, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
+    return from_unix(value / 1000.0)
 
 
 @cache

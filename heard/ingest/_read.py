@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from heard.errors import EmptyInputError, ExportFormatError, InputError, OptionError
-from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, displayable, readers
-from heard.ingest._guard import reading
+from heard.ingest._base import ImportReport, Input, Reader, ReadOptions, readers
+from heard.ingest._guard import reading, unreadable
 from heard.ingest._text import looks_binary
 from heard.ingest._zip import refuse_zip
 from heard.model import Message, Source, message_to_record, record_to_json
@@ -26,8 +26,7 @@ def detect_format(source: Input) -> tuple[str, float]:
             reverse=True,
         )
     except OSError as exc:  # a link that loops or points nowhere, a file that can't be read
-        raise InputError.from_code("E046", path=displayable(str(exc.filename or source.name)),
-                                   detail=exc.strerror or type(exc).__name__) from exc
+        raise unreadable(exc, source.name) from exc
     best_score, best = scores[0] if scores else (0.0, "")
     if best_score >= 0.3:
         return best, best_score

@@ -22,7 +22,13 @@ from heard.patterns._outcomes import (
 from heard.patterns._results import PatternResult, PatternSettings
 from heard.patterns._safety import categorize, guidance, phrases, scan_safety
 from heard.patterns._safety_result import Resource, SafetyFinding, SafetyResult
-from heard.patterns._tallies import ConversationSummary, Latency, PartnerSummary, Rate
+from heard.patterns._tallies import (
+    ConversationSummary,
+    Latency,
+    PartnerSummary,
+    Rate,
+    summary_words,
+)
 
 __all__ = [
     "LOOP_STEPS",
@@ -49,4 +55,5 @@ __all__ = [
     "safety_data",
     "scan_safety",
     "split_episodes",
+    "summary_words",
 ]

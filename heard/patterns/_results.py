@@ -35,7 +35,12 @@ from heard.patterns._outcomes import (
     ReachOutcome,
     RepairOutcome,
 )
-from heard.patterns._tallies import ConversationSummary, PartnerSummary, partners_table, words
+from heard.patterns._tallies import (
+    ConversationSummary,
+    PartnerSummary,
+    partners_table,
+    summary_words,
+)
 
 __all__ = ["PatternResult", "PatternSettings"]
 
@@ -124,7 +129,7 @@ class PatternResult(Result):
 
     def summary(self) -> Summary:
         """The loop in numbers and both partners side by side, in the report's words."""
-        w = words()
+        w = summary_words()
         c = self.counts
         blocks: list[Text | Table] = [Text(w["loop_counts"].format(
             full=_times(c["loops_full"]), partial=_times(c["loops_partial"]),

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 from heard.model import Result, Summary, Table, json_field
 from heard.patterns._outcomes import LOOP_STEPS, REACH_OUTCOMES, TURN_KINDS
 
-__all__ = ["ConversationSummary", "Latency", "PartnerSummary", "Rate", "partners_table"]
+__all__ = ["ConversationSummary", "Latency", "PartnerSummary", "Rate", "partners_table",
+           "summary_words"]
 
 
 def _counts(d: Mapping[str, int]) -> dict[str, int]:
@@ -32,7 +33,7 @@ def _pick(keys: tuple[str, ...]) -> Any:
 
 
 @cache
-def words() -> dict[str, Any]:
+def summary_words() -> dict[str, Any]:
     """The summary's words (``data/summary_words.json``), the report's vocabulary."""
     from heard.patterns._data import load_json  # _data reads settings defined above us
 
@@ -209,9 +210,9 @@ class ConversationSummary(Result):
                        [partners_table(self.partners)])
 
 
-def partners_table(partners: Mapping[str, PartnerSummary], title: str = "") -> Table:
+def partners_table(partners: Mapping[str, PartnerSummary]) -> Table:
     """One column per partner, one row per figure, in the report's words."""
-    w = words()
+    w = summary_words()
     rows_w = w["rows"]
     people = list(partners.values())
 
@@ -231,4 +232,4 @@ def partners_table(partners: Mapping[str, PartnerSummary], title: str = "") -> T
              row(rows_w["repairs_landed"], lambda p: p.repairs_landed.words()),
              row(rows_w["chase_followups"], lambda p: str(p.chase_followups)),
              row(rows_w["latency"], lambda p: p.latency.words())]
-    return Table(("", *(p.sender for p in people)), rows, title=title or w["partners_title"])
+    return Table(("", *(p.sender for p in people)), rows, title=w["partners_title"])

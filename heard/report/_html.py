@@ -108,13 +108,8 @@ def write_html(analysis: Analysis, path: str | Path, *, transcript: bool = False
     Raises
     ------
     InputError
-        E021 when the file can't be written (a missing folder, no permission).
+        From :func:`heard._files.write_output` (a temporary file beside it, renamed over it on
+        success): E021 when the file can't be written (a missing folder, no permission), E032
+        for a folder, E033 for a full disk.
     """
-    return write_file(path, render_html(analysis, transcript=transcript).encode("utf-8"))
-
-
-def write_file(path: str | Path, data: bytes) -> Path:
-    """Write a report's bytes to ``path`` through :func:`heard._files.write_output`: a
-    temporary file beside it renamed over it on success (a FIFO or device is written in
-    place); E021 when it can't be written, E032 for a folder, E033 for a full disk."""
-    return write_output(path, data)
+    return write_output(path, render_html(analysis, transcript=transcript).encode("utf-8"))

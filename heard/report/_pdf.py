@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from heard.report._html import write_file
+from heard._files import write_output
 from heard.report._pdf_doc import SummaryDoc
 from heard.report._pdf_style import FONT, MUTED, register_fonts
 from heard.report._pdf_words import Words
@@ -124,6 +124,7 @@ def write_summary_pdf(analysis: Analysis, path: str | Path, *, redact: bool = Fa
     Raises
     ------
     InputError
-        E021 when the file can't be written (a missing folder, no permission).
+        From :func:`heard._files.write_output`: E021 when the file can't be written (a missing
+        folder, no permission), E032 for a folder, E033 for a full disk.
     """
-    return write_file(path, render_summary_pdf(analysis, redact=redact))
+    return write_output(path, render_summary_pdf(analysis, redact=redact))

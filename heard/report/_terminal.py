@@ -17,6 +17,7 @@ from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
 from heard.model import Section, Summary, Table, Text
+from heard.patterns import summary_words
 from heard.report._view import build_context
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ __all__ = ["print_summary", "render_summary", "terminal_summary"]
 
 #: How each tone of a paragraph looks in the terminal.
 _STYLES = {"": "", "strong": "bold", "note": "dim", "warn": "yellow"}
-_CAVEAT = ("Text is a proxy for tone. This describes patterns in messages, not people; it is "
-           "not a diagnosis or a prediction.")
 
 
 def _rate(r: dict[str, Any]) -> str:
@@ -81,28 +80,30 @@ def _strengths_table(ctx: dict[str, Any]) -> Table:
 
 
 def _partners_table(ctx: dict[str, Any]) -> Table:
+    # the same row labels as the pattern layer's own summary (patterns/data/summary_words.json)
+    w = summary_words()
+    names = w["rows"]
     cols = ctx["partners"]["columns"]
     rows: list[tuple[str, ...]] = []
 
     def row(label: str, fn: Any) -> None:
         rows.append((label, *(fn(c) for c in cols)))
 
-    row("Messages sent", lambda c: str(c["messages"]))
-    row("Reached out", lambda c: str(c["reaches"]["n"]))
+    row(names["messages"], lambda c: str(c["messages"]))
+    row(names["reaches"], lambda c: str(c["reaches"]["n"]))
     for i, o in enumerate(cols[0]["outcomes"] if cols else []):
         row(f"  reaches {o['words']}", lambda c, i=i: _rate(c["outcomes"][i]["rate"]))
-    row("Bids turned toward", lambda c: _rate(c["turn_toward"]))
-    row("Defended", lambda c: str(c["defend"]["total"]["n"]))
-    row("Attacked", lambda c: str(c["attack"]["total"]["n"]))
-    row("Carried the conversation", lambda c: str(c["overfunction"]["total"]["n"]))
-    row("Hardened", lambda c: str(c["harden"]["total"]["n"]))
-    row("Held space", lambda c: str(c["hold"]["total"]["n"]))
-    row("Repairs the other took in", lambda c: _rate(c["repairs_rate"]))
-    row("Messages into silence", lambda c: str(c["followups"]["n"]))
-    row("Typical reply time", lambda c: c["latency"]["median"] if c["latency"]["enough"]
+    row(names["turn_toward"], lambda c: _rate(c["turn_toward"]))
+    row(names["defenses"], lambda c: str(c["defend"]["total"]["n"]))
+    row(names["attacks"], lambda c: str(c["attack"]["total"]["n"]))
+    row(names["overfunctioning"], lambda c: str(c["overfunction"]["total"]["n"]))
+    row(names["hardening"], lambda c: str(c["harden"]["total"]["n"]))
+    row(names["holds"], lambda c: str(c["hold"]["total"]["n"]))
+    row(names["repairs_landed"], lambda c: _rate(c["repairs_rate"]))
+    row(names["chase_followups"], lambda c: str(c["followups"]["n"]))
+    row(names["latency"], lambda c: c["latency"]["median"] if c["latency"]["enough"]
         else "not enough data")
-    return Table(("", *(c["sender"] for c in cols)), rows,
-                 title="Both partners, counted the same way")
+    return Table(("", *(c["sender"] for c in cols)), rows, title=w["partners_title"])
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -136,7 +137,7 @@ def terminal_summary(analysis: Analysis) -> Summary:
     blocks.append(_strengths_table(ctx))
     blocks += _loop(ctx)
     blocks.append(_partners_table(ctx))
-    blocks.append(Text(_CAVEAT, tone="note"))
+    blocks.append(Text(summary_words()["caveat"], tone="note"))
     return Summary("", blocks)
 
 
