@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from heard.model import Corpus, Result, Summary, Text, json_field
+from heard.patterns import summary_words
 
 if TYPE_CHECKING:
     from heard.dynamics import DynamicsResult
@@ -102,12 +103,15 @@ class Analysis(Result):
     def summary(self) -> Summary:
         """What was analyzed, safety first when it was raised, then the patterns and the
         dynamics, each part's own summary."""
+        w = summary_words()
         ov = self.overview()
-        people = ", ".join(f"{s} {n}" for s, n in ov["by_sender"].items())
         when = (f"{ov['first'][:10]} to {ov['last'][:10]}" if ov["first"] and ov["last"]
-                else "no dates in the messages")
-        what = Text(f"{when}; {ov['conversations']} conversations; {ov['messages']} items; "
-                    f"sent: {people}.", lead="What was analyzed: ")
+                else w["no_dates"])
+        what = Text(w["analyzed"].format(
+            when=when, conversations=ov["conversations"], episodes=len(self.patterns.episodes),
+            messages=ov["messages"],
+            people=", ".join(f"{s} {n}" for s, n in ov["by_sender"].items())),
+            lead=w["analyzed_lead"])
         parts: list[Any] = []
         if self.safety.triggered:
             parts += [*self.safety.summary().blocks, what, Text(

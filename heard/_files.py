@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import signal
 import stat
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -26,7 +28,23 @@ from typing import IO, Any
 
 from heard.errors import InputError, OptionError
 
-__all__ = ["Interrupted", "open_output", "output_error", "write_output"]
+__all__ = ["Interrupted", "open_output", "output_error", "safe_stem", "write_output"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_stem(text: str, *, limit: int = 80) -> str:
+    """The part of ``text`` a file name can carry on every system ('' when none can).
+
+    One rule for every name heard makes from a person's words (a chat's title, a couple's id):
+    accents folded to ASCII, any run of other characters one ``-``, and no dot or dash at
+    either end, so the name is never hidden, never ``..`` and never a path.
+
+    >>> safe_stem("../Zoë & Dan/")
+    'Zoe-Dan'
+    """
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _UNSAFE.sub("-", ascii_).strip("._-")[:limit].strip("._-")
 
 #: Signals that remove the temporary file before heard stops.
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")

@@ -24,7 +24,6 @@ What grows with the number of couples: each couple's id (to notice one that come
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from heard._couples import (
     iter_couples,
     sort_by_couple,
 )
+from heard._files import safe_stem
 from heard.errors import HeardError, InputError
 from heard.model import Corpus, Message, Step, Summary, Table, Text
 
@@ -419,7 +419,6 @@ class ManyAnalysis:
         return Summary("", blocks)
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
                        *(f"LPT{i}" for i in range(10))})
 
@@ -427,10 +426,10 @@ _RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10
 def report_filename(couple_id: str, used: set[str]) -> str:
     """A file name for a couple's report that is safe on every system and not yet ``used``.
 
-    Letters, digits, ``.``, ``_`` and ``-`` are kept, anything else becomes ``_``; names that
-    collide after that (or differ only in case) get ``-2``, ``-3``...
+    The couple's id through :func:`heard._files.safe_stem`; names that collide after that (or
+    differ only in case) get ``-2``, ``-3``...
     """
-    stem = _UNSAFE.sub("_", couple_id).strip("._")[:80] or "couple"
+    stem = safe_stem(couple_id) or "couple"
     if stem.split(".")[0].upper() in _RESERVED:  # names Windows keeps for devices
         stem = f"couple_{stem}"
     name, n = f"{stem}.html", 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -64,3 +65,39 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
         return status, out, err
 
     return run
+
+
+# The fast tier (`pytest -m "not slow"`) is chosen by measurement, not by hand: a test whose
+# setup and call took SLOW_SECONDS or more when durations were last stored is marked slow.
+# Store them again after adding slow tests: `pytest --store-durations` (it runs everything).
+# A test with no stored duration stays in the fast tier until then.
+DURATIONS = Path(__file__).with_name("durations.json")
+SLOW_SECONDS = 0.2
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--store-durations", action="store_true",
+                     help=f"write each test's setup+call seconds to {DURATIONS.name}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not DURATIONS.is_file():
+        return
+    seconds = json.loads(DURATIONS.read_text(encoding="utf-8"))
+    for item in items:
+        if seconds.get(item.nodeid, 0.0) >= SLOW_SECONDS:
+            item.add_marker(pytest.mark.slow)
+
+
+_measured: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when in ("setup", "call"):
+        _measured[report.nodeid] = _measured.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.getoption("--store-durations") and _measured:
+        DURATIONS.write_text(json.dumps({k: round(v, 3) for k, v in sorted(_measured.items())},
+                                        indent=0) + "\n", encoding="utf-8")

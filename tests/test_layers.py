@@ -14,7 +14,7 @@ PACKAGE = Path(heard.__file__).parent
 ALLOWED = {
     "model": {"model", "errors", "_version"},
     "ingest": {"ingest", "model", "errors", "_version"},
-    "coding": {"coding", "model", "errors", "_version"},
+    "coding": {"coding", "model", "errors", "_version", "_net"},
     # patterns and dynamics read only the codes messages carry, and the codebook (model layer)
     "patterns": {"patterns", "model", "errors", "_version"},
     "dynamics": {"dynamics", "patterns", "model", "errors", "_version"},
@@ -22,7 +22,7 @@ ALLOWED = {
                "_files"},
     # the shells: a thin app and a CLI over the API and the layers' public names
     "app": {"app", "api", "report", "dynamics", "patterns", "coding", "ingest", "model",
-            "errors", "_version"},
+            "errors", "_version", "_files", "_net"},
     "cli": {"cli", "api", "_analysis", "_files", "_lean", "_many", "ingest", "coding",
             "patterns", "dynamics", "report", "app", "batch", "model", "errors", "_version",
             "samples"},
@@ -36,11 +36,13 @@ ROOT = {
     "api.py": {"api", "_analysis", "_many", "ingest", "coding", "patterns", "dynamics", "model",
                "errors", "_version"},
     "_many.py": {"api", "_analysis", "_couples", "ingest", "coding", "patterns", "dynamics",
-                 "report", "model", "errors", "_version"},
+                 "report", "model", "errors", "_version", "_files"},
     # a many-couples stream, one couple at a time (under _many.py)
     "_couples.py": {"model", "errors"},
     # safe output files: the bottom layer, beside errors
     "_files.py": {"errors"},
+    # whether a host is this computer (the app's bind address, the LLM coder's endpoint)
+    "_net.py": set(),
 }
 
 

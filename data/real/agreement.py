@@ -15,21 +15,32 @@ from heard.coding import evaluate
 LABELS = Path(__file__).resolve().parent / "labels"
 
 
-def _read(name: str) -> dict[str, set[str]]:
-    rows = (json.loads(line) for line in (LABELS / name).read_text(encoding="utf-8").splitlines()
+def _read(path: Path) -> dict[str, set[str]]:
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip())
     return {r["id"]: set(r["codes"]) for r in rows}
 
 
-def main() -> int:
-    first, second = _read("pass1.jsonl"), _read("pass2.jsonl")
+def _compare(title: str, first: dict[str, set[str]], second: dict[str, set[str]]) -> None:
     ids = sorted(i for i in second if i in first)
     sources = sorted({i.split(":", 1)[0] for i in ids})
-    print(f"first coding (rows) against the blind second coding (columns): {len(ids)} "
+    print(f"{title}: first coding (rows) against the blind second coding (columns): {len(ids)} "
           f"utterances from {len(sources)} sources ({', '.join(sources)})")
     result = evaluate([first[i] for i in ids], [second[i] for i in ids],
                       groups=[i.rsplit(":", 1)[0] for i in ids])
     print(result.as_text())
+
+
+def main() -> int:
+    first: dict[str, set[str]] = {}
+    for path in sorted(LABELS.glob("pass1*.jsonl")):
+        first.update(_read(path))
+    seconds = {path.stem: _read(path) for path in sorted(LABELS.glob("pass2*.jsonl"))}
+    for name, second in seconds.items():
+        _compare(name, first, second)
+        print()
+    _compare("all second passes", first,
+             {i: codes for second in seconds.values() for i, codes in second.items()})
     return 0
 
 

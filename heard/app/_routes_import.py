@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from heard.app._jobs import Job, Jobs
 from heard.app._saving import recode
-from heard.app._security import TooLarge, body_cap, csrf_ok, msg
+from heard.app._security import TooLarge, body_cap, csrf_ok, msg, too_large_text
 from heard.app._views import Views, context, zones
 from heard.app._wording import for_the_form
 from heard.errors import HeardError
@@ -30,7 +30,6 @@ __all__ = ["add_import_routes"]
 def add_import_routes(app: FastAPI, views: Views, jobs: Jobs, *, limit: int) -> None:
     """The home page (the list and the import form), ``POST /import`` and its job status."""
     store = views.store
-    max_mb = f"{views.max_upload_mb:g}"
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
@@ -40,7 +39,7 @@ def add_import_routes(app: FastAPI, views: Views, jobs: Jobs, *, limit: int) -> 
     @app.post("/import", response_class=HTMLResponse)
     async def import_(request: Request) -> Response:
         asynchronous = request.headers.get("x-heard-async") == "1"
-        too_big = msg("E503", name="your file", limit_mb=max_mb)
+        too_big = too_large_text("/import", limit)
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > body_cap("/import", limit):
             return views.home_error(request, 413, too_big, asynchronous)
@@ -76,8 +75,8 @@ def add_import_routes(app: FastAPI, views: Views, jobs: Jobs, *, limit: int) -> 
                 # copying and testing a zip are disk and CPU work: off the event loop
                 size = await run_in_threadpool(save_upload, upload.file, target)
                 if size > limit:
-                    return views.home_error(request, 413, msg("E503", name=safe,
-                                                              limit_mb=max_mb), asynchronous)
+                    return views.home_error(request, 413, too_large_text("/import", limit, safe),
+                                            asynchronous)
                 await run_in_threadpool(check_zip, target, safe)
                 options = read_options(form)
             except HeardError as exc:

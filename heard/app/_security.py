@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
 from collections.abc import Container
@@ -31,6 +30,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from heard._net import is_loopback
 from heard.errors import HeardError
 
 __all__ = ["ACCESS_COOKIE", "API_BODY_LIMIT", "CSP", "CSRF_COOKIE", "FORM_BODY_LIMIT",
@@ -51,16 +51,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def msg(number: str, **fields: Any) -> str:
     """A numbered message, filled in and numbered as a raised one reads (for a page)."""
     return str(HeardError.from_code(number, **fields))
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class TooLarge(Exception):
@@ -182,9 +172,16 @@ def body_cap(path: str, upload_limit: int) -> int:
     return API_BODY_LIMIT if path.startswith("/api/") else FORM_BODY_LIMIT
 
 
-def too_large_text(path: str, upload_limit: int) -> str:
+def megabytes(n_bytes: int) -> str:
+    """A size in MB as a person writes it: "0.5", "200", "1,500" (never "1.5e+03")."""
+    mb = n_bytes / 1024 / 1024
+    return f"{mb:,.0f}" if mb >= 10 else f"{mb:.2g}"
+
+
+def too_large_text(path: str, upload_limit: int, name: str = "your file") -> str:
+    """E503 for an upload over the limit, E519 for any other body over its cap."""
     if path == "/import":
-        return msg("E503", name="your file", limit_mb=f"{upload_limit / 1024 / 1024:.3g}")
+        return msg("E503", name=name, limit_mb=megabytes(upload_limit))
     return msg("E519", limit_kb=body_cap(path, upload_limit) // 1024)
 
 

@@ -36,7 +36,8 @@ from heard.app._security import add_body_limit, add_guard, body_cap, csrf_ok, is
 from heard.app._store import Store, default_data_dir, load_coder
 from heard.app._unlock import IDLE_SECONDS, Keyring, LockedStore
 from heard.app._vault import upload_path
-from heard.app._views import Views, forget_contexts
+from heard.app._views import Views
+from heard.report import forget_contexts
 
 __all__ = ["create_app", "is_loopback", "serve"]
 
@@ -81,7 +82,7 @@ def create_app(*, data_dir: str | Path | None = None, max_upload_mb: float = 200
     clear_uploads(folder / "uploads", upload_path(folder))  # what a killed server left
     keyring = Keyring(folder, open_store=lambda d, key: Store(d, key=key), encrypt=encrypt,
                       idle_seconds=idle_seconds, clock=clock, busy=jobs.running)
-    keyring.on_lock(forget_contexts)
+    keyring.on_lock(forget_contexts)  # the report caches contexts: none outlives a lock
     app.state.keyring = keyring
     # the routes reach the store through this: the open one, or E540 while locked
     store = LockedStore(keyring)

@@ -121,15 +121,19 @@ class Store:
 
     # ------------------------------------------------------------------ read
 
-    def chats(self) -> list[dict[str, Any]]:
-        """Every stored conversation: id, title, format, senders, counts, dates."""
+    def chats(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Every stored conversation (or the one ``chat_id``): id, title, format, senders,
+        counts, dates."""
+        if chat_id is not None and not -(2**63) <= chat_id < 2**63:
+            return []  # no row has an id SQLite can't even hold
+        where, args = ("WHERE c.id=? ", (chat_id,)) if chat_id is not None else ("", ())
         with self._connect() as db:
             rows = db.execute(
                 "SELECT c.id, c.title, c.format, c.senders, c.created, c.updated, c.revision, "
                 "(SELECT COUNT(*) FROM messages m WHERE m.chat_id=c.id), "
                 "EXISTS (SELECT 1 FROM analyses a WHERE a.chat_id=c.id "
                 "AND a.revision=c.revision) "
-                "FROM chats c ORDER BY c.updated DESC, c.id DESC").fetchall()
+                f"FROM chats c {where}ORDER BY c.updated DESC, c.id DESC", args).fetchall()
         # ready: its codes and analysis are of its current messages (an import that was
         # killed before it finished leaves it not ready until it is imported again)
         return [{"id": r[0], "title": r[1], "format": r[2], "senders": json.loads(r[3]),
@@ -138,16 +142,16 @@ class Store:
 
     def chat(self, chat_id: int) -> dict[str, Any]:
         """One conversation's summary and its imports (E507 when there is none)."""
-        for c in self.chats():
-            if c["id"] == chat_id:
-                with self._connect() as db:
-                    imps = db.execute(
-                        "SELECT at, filename, format, added, already, report FROM imports "
-                        "WHERE chat_id=? ORDER BY id", (chat_id,)).fetchall()
-                c["imports"] = [{"at": r[0], "filename": r[1], "format": r[2], "added": r[3],
-                                 "already": r[4], "report": json.loads(r[5])} for r in imps]
-                return c
-        raise InputError.from_code("E507", key=chat_id)
+        found = self.chats(chat_id)
+        if not found:
+            raise InputError.from_code("E507", key=chat_id)
+        with self._connect() as db:
+            imps = db.execute(
+                "SELECT at, filename, format, added, already, report FROM imports "
+                "WHERE chat_id=? ORDER BY id", (chat_id,)).fetchall()
+        found[0]["imports"] = [{"at": r[0], "filename": r[1], "format": r[2], "added": r[3],
+                                "already": r[4], "report": json.loads(r[5])} for r in imps]
+        return found[0]
 
     def _read_corpus(self, chat_id: int, *, with_codes: bool = True) -> Corpus:
         from heard.ingest import Input, read_export

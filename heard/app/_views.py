@@ -91,24 +91,12 @@ def safety_any(store: Store) -> bool:
     return False
 
 
-_CONTEXTS: dict[tuple[str, int], tuple[Any, dict[str, Any]]] = {}
-
-
-def forget_contexts() -> None:
-    """Drop every cached report context (the app locked: nothing decrypted stays in memory)."""
-    _CONTEXTS.clear()
-
-
 def context(store: Store, chat_id: int) -> dict[str, Any]:
-    """What the report shows, built once per analysis (the store caches the analysis)."""
+    """What the report shows: built once per analysis by the report (the store caches the
+    analysis, the report its context)."""
     from heard.report import build_context
 
-    analysis = store.analysis(chat_id)
-    key = (str(store.path), chat_id)
-    cached = _CONTEXTS.get(key)
-    if cached is None or cached[0] is not analysis:
-        cached = _CONTEXTS[key] = (analysis, build_context(analysis))
-    return cached[1]
+    return build_context(store.analysis(chat_id))
 
 
 def day_groups(messages: list[Any], senders: list[str]) -> list[dict[str, Any]]:

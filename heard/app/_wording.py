@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from functools import cache
 from importlib import resources
+
+from heard._files import safe_stem
 
 __all__ = ["for_the_form", "safe_filename"]
 
@@ -37,11 +38,10 @@ def for_the_form(text: str) -> str:
 
 
 def safe_filename(title: str, *, prefix: str, suffix: str) -> str:
-    """An ASCII file name for a download: letters, digits and ``-``, never a path.
+    """An ASCII file name for a download (:func:`heard._files.safe_stem`), never a path.
 
     >>> safe_filename("Maya and Dan / ☂", prefix="heard-report", suffix=".html")
     'heard-report-Maya-and-Dan.html'
     """
-    ascii_ = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_).strip("-")[:60].strip("-")
+    slug = safe_stem(title, limit=60)
     return f"{prefix}-{slug}{suffix}" if slug else f"{prefix}{suffix}"

@@ -26,12 +26,7 @@ def run(args: argparse.Namespace) -> int:
         from heard.dynamics import CoupleParams, generate_couple
         from heard.model import Corpus
 
-        # A year and a half of a synthetic couple with planted effects (see CoupleParams): four
-        # crises, each followed by a 3x rise in the other's holding space that decays with a
-        # half-life of ~1.7 weeks and leaves nothing lasting; meanwhile the one who reaches
-        # over-functions less and hardens more.
-        params = CoupleParams(weeks=78, crisis_weeks=(8, 24, 40, 56), drift_overfunction=-0.6,
-                              drift_harden=0.8, seed=11)
+        params = CoupleParams.long_arc_demo()
         corpus = Corpus.from_messages(generate_couple(params))
         corpus.meta["imports"] = [{"path": "synthetic couple (heard.dynamics.CoupleParams, "
                                            f"seed {params.seed})", "format": "synthetic"}]

@@ -82,12 +82,17 @@ def print_import_report(report: dict[str, Any]) -> None:
 
 
 def chosen_engine(args: argparse.Namespace) -> Any:
-    """The coder named by ``--engine`` (None: the API's default coder), from the registry."""
-    from heard.coding import engine_info, make_engine
+    """The coder named by ``--engine`` (None: the API's default coder), from the registry.
+
+    ``--model`` without ``--engine`` is a model folder for the default engine, never ignored.
+    """
+    from heard.coding import default_engine, engine_info, make_engine
 
     key = getattr(args, "engine", None)
     if key in (None, "default"):
-        return None
+        if getattr(args, "model", None) is None:
+            return None
+        key = default_engine().key
     info = engine_info(key)
     missing = [f"--{opt.replace('_', '-')}" for opt in info.required
                if not getattr(args, opt, None)]

@@ -9,7 +9,6 @@ around a JSON object, ``<think>`` blocks and code fences are tolerated for serve
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import urllib.error
@@ -18,6 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from heard._net import is_loopback
 from heard.errors import InputError, OptionError
 
 __all__ = ["chat_url", "check_endpoint", "codes_list", "completion_content", "content_json",
@@ -57,17 +57,6 @@ def check_endpoint(endpoint: object, *, allow_remote: bool) -> str:
     if not allow_remote and not is_loopback(host):
         raise OptionError.from_code("E456", endpoint=endpoint)
     return chat_url(endpoint)
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses; no name is looked up (that is traffic)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

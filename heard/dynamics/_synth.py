@@ -132,6 +132,15 @@ class CoupleParams(Result):
     start: date = date(2023, 1, 2)
     seed: int = 0
 
+    @classmethod
+    def long_arc_demo(cls) -> CoupleParams:
+        """The couple ``heard demo --long-arc`` shows: a year and a half with four crises, each
+        followed by a 3x rise in the other's holding space that decays with a half-life of ~1.7
+        weeks and leaves nothing lasting, while the one who reaches over-functions less and
+        hardens more."""
+        return cls(weeks=78, crisis_weeks=(8, 24, 40, 56), drift_overfunction=-0.6,
+                   drift_harden=0.8, seed=11)
+
     @property
     def half_life_weeks(self) -> float:
         """The planted half-life of each pulse: tau * ln 2."""

@@ -27,6 +27,7 @@ from heard.patterns._tallies import (
     Latency,
     PartnerSummary,
     Rate,
+    duration_words,
     summary_words,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "SafetyFinding",
     "SafetyResult",
     "categorize",
+    "duration_words",
     "find_patterns",
     "guidance",
     "phrases",

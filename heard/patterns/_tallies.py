@@ -6,6 +6,7 @@ The JSON field names are a contract read by the report layer: keep them stable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -14,8 +15,8 @@ from typing import Any, ClassVar
 from heard.model import Result, Summary, Table, json_field
 from heard.patterns._outcomes import LOOP_STEPS, REACH_OUTCOMES, TURN_KINDS
 
-__all__ = ["ConversationSummary", "Latency", "PartnerSummary", "Rate", "partners_table",
-           "summary_words"]
+__all__ = ["ConversationSummary", "Latency", "PartnerSummary", "Rate", "duration_words",
+           "partners_table", "summary_words"]
 
 
 def _counts(d: Mapping[str, int]) -> dict[str, int]:
@@ -112,20 +113,26 @@ class Latency(Result):
         """The typical reply time in plain words ("about 12 minutes"), or why there is none."""
         if not self.enough or self.median_seconds is None:
             return "not enough data"
-        return _duration(self.median_seconds)
+        return duration_words(self.median_seconds)
 
     def summary(self) -> Summary:
         return Summary("", [Table(("", ""), [("Typical reply time", self.words())])])
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"about {round(seconds)} seconds"
-    if seconds < 90 * 60:
-        return f"about {round(seconds / 60)} minutes"
-    if seconds < 36 * 3600:
-        return f"about {round(seconds / 3600, 1):g} hours"
-    return f"about {round(seconds / 86400, 1):g} days"
+#: (below this many seconds, unit size, word, short word, decimals)
+_UNITS = ((90, 1, "seconds", "s", 0), (90 * 60, 60, "minutes", "min", 0),
+          (36 * 3600, 3600, "hours", "h", 1), (math.inf, 86400, "days", "days", 1))
+
+
+def duration_words(seconds: float, *, short: bool = False) -> str:
+    """A length of time in plain words, "about 5 minutes", or for a table cell "5 min".
+
+    >>> duration_words(5400), duration_words(5400, short=True)
+    ('about 1.5 hours', '1.5 h')
+    """
+    _, size, word, short_word, decimals = next(u for u in _UNITS if seconds < u[0])
+    number = f"{round(seconds / size, decimals):g}"
+    return f"{number} {short_word}" if short else f"about {number} {word}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,14 @@ from heard.report._html import render_html, write_html
 from heard.report._pdf import render_summary_pdf, write_summary_pdf
 from heard.report._table import PARTNER_FIELDS, partner_rows
 from heard.report._terminal import print_summary
-from heard.report._view import build_context, fmt_day, glossary
+from heard.report._view import build_context, fmt_day, forget_contexts, glossary
 
 __all__ = [
     "PARTNER_FIELDS",
     "MessageIndex",
     "build_context",
     "fmt_day",
+    "forget_contexts",
     "glossary",
     "highlight",
     "partner_rows",

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
+from heard.report._dynamics_words import plural
 from heard.report._pdf_style import RULE, SHADE, printable, styles
 from heard.report._pdf_words import Words, answer_blocks, shorten
 from heard.report._sections import BROKE_WORDS
@@ -41,10 +42,6 @@ def _rate(r: dict[str, Any]) -> str:
 def _card_text(card: dict[str, Any]) -> str:
     """A message's own words, from the card the report shows (its highlighted HTML)."""
     return Markup(card.get("html", "")).striptags()
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 @dataclass
@@ -162,7 +159,7 @@ class SummaryDoc:
         s = self.ctx["safety"]
         self.p("Safety first", "safety_h")
         n = len(s["findings"])
-        self.p(f"heard found {_plural(n, 'message')} that {'speaks' if n == 1 else 'speak'} of "
+        self.p(f"heard found {plural(n, 'message')} that {'speaks' if n == 1 else 'speak'} of "
                "something that comes before any question of how two people talk.")
         sections = s.get("sections") or [{"heading": "What heard found",
                                           "paragraphs": [*s.get("explanation", ()),
@@ -208,15 +205,15 @@ class SummaryDoc:
     def analyzed(self) -> None:
         ov, h = self.ctx["overview"], self.ctx["header"]
         self.p("What was analyzed", "h2")
-        span = (f"From {ov['first']} to {ov['last']} ({_plural(ov['days'], 'day')})"
+        span = (f"From {ov['first']} to {ov['last']} ({plural(ov['days'], 'day')})"
                 if ov.get("days") else "The messages carry no dates")
         split = (f"split at silences of {ov['gap_hours']} hours or more"
                  if ov.get("gap_hours") else "not split at silences")
         sent = ", ".join(f"{self.words.name(x['sender'])} {x['n']}" for x in ov["by_sender"])
         self.bullets([
-            f"{span}: {_plural(ov['conversations'], 'conversation')}, {split} into "
-            f"{_plural(ov['episodes'], 'stretch', 'stretches')} of conversation.",
-            f"{_plural(ov['messages'], 'item')} in all"
+            f"{span}: {plural(ov['conversations'], 'conversation')}, {split} into "
+            f"{plural(ov['episodes'], 'stretch', 'stretches')} of conversation.",
+            f"{plural(ov['messages'], 'item')} in all"
             + (" (" + ", ".join(f"{v} {k}" for k, v in ov["by_kind"].items()) + ")"
                if ov.get("by_kind") else "") + f"; sent: {sent}. Codes from {h['coder']}.",
         ])
@@ -284,10 +281,10 @@ class SummaryDoc:
                "runs out and gives up on being heard; (5) the other turns it around, often "
                "naming the first one's distance.")
         full, part = lp["full_ref"]["n"], lp["partial_ref"]["n"]
-        starts = "; ".join(f"started by {x['sender']}: {_plural(x['full']['n'], 'full loop')}, "
+        starts = "; ".join(f"started by {x['sender']}: {plural(x['full']['n'], 'full loop')}, "
                            f"{x['partial']['n']} partial" for x in lp["people"])
-        self.p(f"In these {_plural(lp['episodes'], 'stretch', 'stretches')} of conversation the "
-               f"loop ran in full {_plural(full, 'time')} and in part {_plural(part, 'time')} "
+        self.p(f"In these {plural(lp['episodes'], 'stretch', 'stretches')} of conversation the "
+               f"loop ran in full {plural(full, 'time')} and in part {plural(part, 'time')} "
                f"({starts}).")
         if not lp["instances"]:
             self.p("heard found no instance of the loop in these messages.")
@@ -330,9 +327,8 @@ class SummaryDoc:
         cols = pt["columns"]
         if not cols:
             return
-        self.p("Both partners, side by side", "h2")
-        self.p("The same questions, counted the same way, for each partner. Numbers describe "
-               "what messages did, not who anyone is.")
+        self.p(pt["title"], "h2")
+        self.p(pt["intro"])
         rows = [["Messages sent", *(str(c["messages"]) for c in cols)],
                 ["Reached out (feeling, need, complaint, bid)", *(_fig(c["reaches"])
                                                                   for c in cols)]]
@@ -341,7 +337,7 @@ class SummaryDoc:
                          *(f"{_fig(c['outcomes'][i]['ref'])}: {_rate(c['outcomes'][i]['rate'])}"
                            for c in cols)])
         rows.append(["Bids, and bids the other turned toward",
-                     *(f"{_plural(c['bids']['n'], 'bid')}, {_fig(c['toward'])} turned toward: "
+                     *(f"{plural(c['bids']['n'], 'bid')}, {_fig(c['toward'])} turned toward: "
                        f"{_rate(c['turn_toward'])}" for c in cols)])
         for key, label in (("defend", "Defended"), ("attack", "Attacked"),
                            ("overfunction", "Carried the conversation"),
@@ -351,8 +347,8 @@ class SummaryDoc:
             ["Repair attempts, and how many the other took in (held or repaired too)",
              *(_repairs(c) for c in cols)],
             ["Runs of messages into silence",
-             *(f"{_plural(c['chases']['n'], 'run')}, "
-               f"{_plural(c['followups']['n'], 'message')} sent into silence"
+             *(f"{plural(c['chases']['n'], 'run')}, "
+               f"{plural(c['followups']['n'], 'message')} sent into silence"
                for c in cols)],
             ["Loops that started with their reach", *(_fig(c["loops_pursuer"]) for c in cols)],
             ["Loops where they answered a reach with defense or attack",
@@ -406,7 +402,7 @@ def _family(fam: dict[str, Any]) -> str:
 
 def _repairs(c: dict[str, Any]) -> str:
     n, unclear = c["repairs"]["n"], (c.get("repairs_unclear") or {}).get("n", 0)
-    text = (f"{_plural(n, 'attempt')}, {_fig(c['repairs_landed'])} taken in: "
+    text = (f"{plural(n, 'attempt')}, {_fig(c['repairs_landed'])} taken in: "
             f"{_rate(c['repairs_rate'])}")
     if unclear:
         text += f"; {unclear} met with an answer heard could not read as either"
@@ -415,7 +411,7 @@ def _repairs(c: dict[str, Any]) -> str:
 
 def _latency(lat: dict[str, Any]) -> str:
     if lat.get("enough"):
-        replies = _plural(lat["n"], "reply", "replies")
+        replies = plural(lat["n"], "reply", "replies")
         return f"{lat['median']} ({lat['q1']} to {lat['q3']}; {replies})"
     return str(lat.get("note") or "not enough data")
 
@@ -432,8 +428,8 @@ def _long_arc_lines(analysis: Analysis, ctx: dict[str, Any]) -> list[str] | None
         return ["There are not enough weeks of messages to follow the months: that needs at "
                 "least 2 crises (talk of leaving) and 8 weeks after the first."]
     k = len(dyn.series.crises)
-    out = [f"heard found {_plural(k, 'crisis', 'crises')} (talk of leaving) and "
-           f"{_plural(len(dyn.series.promises), 'promise')} to change."]
+    out = [f"heard found {plural(k, 'crisis', 'crises')} (talk of leaving) and "
+           f"{plural(len(dyn.series.promises), 'promise')} to change."]
     for who, f in findings.items():
         if not f.enough:
             out.append(f"Too few of {who}'s messages to follow over the months.")

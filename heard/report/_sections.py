@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from heard.model import codebook
-from heard.patterns import LOOP_STEPS, REACH_OUTCOMES
+from heard.patterns import LOOP_STEPS, REACH_OUTCOMES, duration_words, summary_words
 from heard.report._evidence import EvidenceIndex, MessageIndex, code_label
 
 if TYPE_CHECKING:
@@ -308,19 +308,13 @@ def partners(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[s
                         "q1": _duration(lat.q1_seconds), "q3": _duration(lat.q3_seconds)},
         })
     ref = p.reference.get("turn_toward") if p.reference else None
-    return {"columns": cols, "turn_toward_reference": dict(ref) if ref else None}
+    words = summary_words()
+    return {"title": words["partners_title"], "intro": words["partners_intro"], "columns": cols,
+            "turn_toward_reference": dict(ref) if ref else None}
 
 
 def _duration(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    if seconds < 90:
-        return f"{round(seconds)} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+    return None if seconds is None else duration_words(seconds, short=True)
 
 
 def chasing(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[str, Any]:

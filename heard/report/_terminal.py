@@ -56,13 +56,15 @@ def _safety_section(safety: dict[str, Any]) -> Section:
 
 
 def _overview(ctx: dict[str, Any]) -> list[Text]:
+    w = summary_words()
     ov = ctx["overview"]
-    people = ", ".join(f"{s['sender']} {s['n']}" for s in ov["by_sender"])
     when = (f"{ov['first']} to {ov['last']} ({ov['days']} days)" if ov["days"]
-            else "no dates in the messages")
-    out = [Text(f"{when}; {ov['conversations']} conversations, {ov['episodes']} stretches of "
-                f"conversation; {ov['messages']} items; sent: {people}.",
-                lead="What was analyzed: ")]
+            else w["no_dates"])
+    out = [Text(w["analyzed"].format(
+        when=when, conversations=ov["conversations"], episodes=ov["episodes"],
+        messages=ov["messages"], people=", ".join(f"{s['sender']} {s['n']}"
+                                                  for s in ov["by_sender"])),
+        lead=w["analyzed_lead"])]
     out += [Text(f"  note ({imp['path']}): {note}", tone="warn")
             for imp in ov["imports"] for note in imp["notes"]]
     return out

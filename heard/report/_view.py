@@ -23,7 +23,7 @@ from heard.report._sections import chasing, codes_table, loops, partners, streng
 if TYPE_CHECKING:
     from heard._analysis import Analysis
 
-__all__ = ["build_context", "fmt_day", "glossary"]
+__all__ = ["build_context", "fmt_day", "forget_contexts", "glossary"]
 
 def _commands_html(text: str) -> Any:
     """Escaped text with each `command` of the safety data file as <code>."""
@@ -274,6 +274,13 @@ class _Built:
 
 _BUILT: dict[int, _Built] = {}
 _LOCK = threading.Lock()
+
+
+def forget_contexts() -> None:
+    """Drop every cached context now, not when the analyses are collected (the app locking:
+    nothing decrypted stays in memory)."""
+    with _LOCK:
+        _BUILT.clear()
 
 
 def _forget(key: int, entry: _Built) -> None:

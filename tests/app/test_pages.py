@@ -18,6 +18,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 import heard.report
+from heard.app._security import megabytes
 from heard.app._wording import for_the_form, safe_filename
 
 
@@ -193,6 +194,12 @@ def test_pages_summary_pdf_says_when_it_is_missing(client: TestClient, chat_v1: 
 ])
 def test_pages_download_names_are_safe(title: str, name: str) -> None:
     assert safe_filename(title, prefix="heard-report", suffix=".html") == name
+
+
+@pytest.mark.parametrize(("size", "words"), [
+    (512 * 1024, "0.5"), (200 * 2**20, "200"), (1500 * 2**20, "1,500")])
+def test_pages_upload_limit_is_written_as_a_person_would(size: int, words: str) -> None:
+    assert megabytes(size) == words
 
 
 # ---------------------------------------------------------------------- import jobs

@@ -138,3 +138,16 @@ def test_a_data_dir_that_is_a_file_is_a_numbered_error(argv: list[str], tmp_path
     status, _, err = cli(*argv, "--data-dir", str(not_a_folder))
     assert status == 2 and "E510" in err and "internal error" not in err
     assert not_a_folder.read_text() == "x"
+
+
+def test_a_model_folder_without_an_engine_is_the_default_engines_not_ignored(
+        tmp_path: Path) -> None:
+    import argparse
+
+    from heard.cli._options import chosen_engine
+    from heard.coding import default_engine
+
+    assert chosen_engine(argparse.Namespace(engine=None, model=None)) is None
+    coder = chosen_engine(argparse.Namespace(engine=None, model=str(tmp_path)))
+    assert type(coder).__name__ == default_engine().class_name
+    assert str(coder.get_params()["model"]) == str(tmp_path)

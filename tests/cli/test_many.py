@@ -124,8 +124,8 @@ def test_many_analyze_writes_json_lines_table_and_reports(corpus_file: Path, tmp
     first = results[0]["analysis"]["patterns"]["partners"]["Maya"]
     assert int(rows[0]["reaches"]) == first["reaches"]
     names = sorted(p.name for p in folder.iterdir())
-    assert names == [f"couple_{k}_x.html" for k in range(4)]
-    html = (folder / "couple_1_x.html").read_text("utf-8")
+    assert names == [f"couple-{k}-x.html" for k in range(4)]
+    html = (folder / "couple-1-x.html").read_text("utf-8")
     assert "Ana" in html and "Maya" not in html
 
 
@@ -153,15 +153,15 @@ def test_many_per_couple_never_overwrites_silently(corpus_file: Path, tmp_path: 
                                                    cli) -> None:
     folder = tmp_path / "reports"
     folder.mkdir()
-    (folder / "couple_0_x.html").write_text("mine", encoding="utf-8")
+    (folder / "couple-0-x.html").write_text("mine", encoding="utf-8")
     args = ("analyze", str(corpus_file), "--engine", "rules", "--no-dynamics",
             "--per-couple", str(folder))
     status, _, err = cli(*args)
     assert status == 2 and "E028" in err and "--overwrite" in err
-    assert (folder / "couple_0_x.html").read_text("utf-8") == "mine"
+    assert (folder / "couple-0-x.html").read_text("utf-8") == "mine"
     status, _, err = cli(*args, "--overwrite")
     assert status == 0 and "(1 replaced)" in err
-    assert (folder / "couple_0_x.html").read_text("utf-8") != "mine"
+    assert (folder / "couple-0-x.html").read_text("utf-8") != "mine"
 
 
 def test_many_analyze_needs_somewhere_to_write(corpus_file: Path, cli) -> None:
@@ -345,11 +345,12 @@ def test_many_sort_by_couple_spills_to_disk_and_keeps_order(corpus_file: Path) -
 
 
 @pytest.mark.parametrize(("couple", "expected"), [
-    ("../../etc/passwd", "etc_passwd.html"),
-    ("couple 7", "couple_7.html"),
+    ("../../etc/passwd", "etc-passwd.html"),
+    ("couple 7", "couple-7.html"),
     ("CON", "couple_CON.html"),
     ("", "couple.html"),
-    ("ü/ß", "couple.html"),
+    ("ü/ß", "u.html"),
+    ("☂/", "couple.html"),
 ])
 def test_many_report_filename_is_safe(couple: str, expected: str) -> None:
     assert report_filename(couple, set()) == expected
@@ -357,5 +358,5 @@ def test_many_report_filename_is_safe(couple: str, expected: str) -> None:
 
 def test_many_report_filename_never_reuses_a_name() -> None:
     used: set[str] = set()
-    assert [report_filename(c, used) for c in ("a b", "a/b", "A_B")] == [
-        "a_b.html", "a_b-2.html", "A_B-3.html"]
+    assert [report_filename(c, used) for c in ("a b", "a/b", "A-B")] == [
+        "a-b.html", "a-b-2.html", "A-B-3.html"]

@@ -183,3 +183,59 @@ def test_safety_rules_leave_real_everyday_lookalikes(coder: RuleCoder, text: str
 ])
 def test_safety_rules_keep_recall_after_the_precision_fixes(coder: RuleCoder, text: str) -> None:
     assert flagged(coder, text), f"{text!r} not coded safety_risk"
+
+
+# Danger told about someone else, as a person writes to a friend, a counsellor or a partner
+# (issue 10: the rules knew "you hit me" but not "my husband hits me"). Written for this test.
+@pytest.mark.parametrize("text", [
+    "My husband hits me when he drinks.",
+    "my boyfriend choked me during a fight",
+    "He pushed me down the stairs.",
+    "I have been in an abusive relationship for three years",
+    "he is violent when he's angry",
+    "He forced me to have sex.",
+    "I was raped.",
+    "I'm afraid of my partner.",
+    "I'm scared he'll hurt me.",
+    "He threatens to take the kids if I leave.",
+    "She said she'd kill herself if I left her.",
+    "He controls all our money and won't let me see my friends.",
+    "my ex stalks me",
+    "I've been starving myself for weeks",
+    "I make myself throw up after meals",
+    "I burn myself to feel something",
+])
+def test_safety_rules_flag_danger_told_about_someone_else(coder: RuleCoder, text: str) -> None:
+    assert flagged(coder, text), f"{text!r} not coded safety_risk"
+
+
+@pytest.mark.parametrize("text", [
+    "He has never hit me.",
+    "he beat me at chess lol",
+    "my boss pushed me to apply",
+    "she hit me up about the party",
+    "I'm afraid of spiders",
+    "the movie was so violent",
+    "the kids were beaten at soccer",
+    "he took the cards to the shop",
+])
+def test_safety_rules_told_violence_lookalikes_stay_clear(coder: RuleCoder, text: str) -> None:
+    assert not flagged(coder, text), f"{text!r} coded safety_risk"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("My husband hits me when he drinks.", "violence"),
+    ("I have been in an abusive relationship for three years", "violence"),
+    ("He forced me to have sex.", "violence"),
+    ("I'm afraid of my partner.", "violence"),
+    ("He threatens to take the kids if I leave.", "threat"),
+    ("He controls all our money and won't let me see my friends.", "coercive control"),
+    ("he goes through my phone every night", "coercive control"),
+])
+def test_safety_rules_danger_told_gets_its_category(coder: RuleCoder, text: str,
+                                                    category: str) -> None:
+    # the code as the coder gives it, with the ids of the rules that fired
+    m = Message("c1", "c1-1", "A", None, text)
+    m.annotations["codes"] = tuple(c for c in coder.code_text(text) if c.name == "safety_risk")
+    (finding,) = scan_safety(Corpus.from_messages([m])).findings
+    assert finding.category == category

@@ -27,9 +27,7 @@ BAD_PLURALS = re.compile(r"\b1 (crises|weeks|changes|promises|times|messages)\b|
 
 def _demo_long_arc():
     # the couple `heard demo --long-arc` shows (heard/cli/_demo.py)
-    params = CoupleParams(weeks=78, crisis_weeks=(8, 24, 40, 56), drift_overfunction=-0.6,
-                          drift_harden=0.8, seed=11)
-    return fit_dynamics(generate_couple(params), n_permutations=20)
+    return fit_dynamics(generate_couple(CoupleParams.long_arc_demo()), n_permutations=20)
 
 
 @pytest.fixture(scope="module")

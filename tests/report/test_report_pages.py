@@ -138,9 +138,8 @@ def long_arc_analysis() -> Any:
     figures, what-if), as the CLI analyzes it."""
     from heard.dynamics import CoupleParams, generate_couple
 
-    params = CoupleParams(weeks=78, crisis_weeks=(8, 24, 40, 56), drift_overfunction=-0.6,
-                          drift_harden=0.8, seed=11)
-    return heard.analyze(Corpus.from_messages(generate_couple(params)), given_codes=True,
+    return heard.analyze(Corpus.from_messages(generate_couple(CoupleParams.long_arc_demo())),
+                         given_codes=True,
                          n_permutations=20)
 
 
