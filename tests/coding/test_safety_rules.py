@@ -218,6 +218,7 @@ def test_safety_rules_flag_danger_told_about_someone_else(coder: RuleCoder, text
     "the movie was so violent",
     "the kids were beaten at soccer",
     "he took the cards to the shop",
+    "the library thought its rooms were being abused by the crowds",
 ])
 def test_safety_rules_told_violence_lookalikes_stay_clear(coder: RuleCoder, text: str) -> None:
     assert not flagged(coder, text), f"{text!r} coded safety_risk"
