@@ -76,8 +76,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole(0), default=0)
     p.add_argument("--no-cv", action="store_true", help="skip the grouped cross-validation")
     p.add_argument("--engine", choices=["encoder", "trained", "embed"], default="trained",
-                   help="what to train: the trained coder (default, from the corpus alone, "
-                        "seconds), the encoder (needs heard[train] and the real-language data of "
+                   help="what to train: the trained coder (default, from the corpus and the "
+                        "real text of data/real, minutes; --no-real for the corpus alone), the "
+                        "encoder (needs heard[train] and the real-language data of "
                         "data/real, minutes), or a head over sentence embeddings (needs "
                         "heard[embed]; see --embed-model)")
     p.add_argument("--real-dir", metavar="DIR",
