@@ -59,3 +59,14 @@ def test_context_is_dropped_with_its_analysis(plain_analysis):
     del copy
     gc.collect()
     assert key not in _view._BUILT
+
+
+def test_context_forget_drops_every_cached_context_at_once(plain_analysis, monkeypatch):
+    # the app calls this when it locks: nothing decrypted may wait for the garbage collector
+    from heard.report import forget_contexts
+
+    calls = _counting(monkeypatch)
+    first = build_context(plain_analysis)
+    forget_contexts()
+    assert _view._BUILT == {}
+    assert build_context(plain_analysis) is not first and len(calls) == 2
