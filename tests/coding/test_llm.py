@@ -406,6 +406,7 @@ def test_llm_remote_endpoint_is_refused(endpoint: str, monkeypatch) -> None:
 @pytest.mark.parametrize(("host", "local"), [
     ("127.0.0.1", True), ("127.8.0.1", True), ("localhost", True), ("[::1]", True),
     ("::1", True), ("0.0.0.0", False), ("localhost.example.com", False), ("10.1.1.1", False),
+    ("LocalHost", True), ("api.localhost", False),
 ])
 def test_llm_is_loopback(host: str, local: bool) -> None:
     assert is_loopback(host) is local
