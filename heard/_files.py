@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from heard.errors import InputError, OptionError
 
-__all__ = ["Interrupted", "open_output", "output_error", "safe_stem", "write_output"]
+__all__ = ["Interrupted", "megabytes", "open_output", "output_error", "safe_stem", "write_output"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -280,3 +280,10 @@ def write_output(path: str | Path, data: bytes | str, *,
     with open_output(path, binary=isinstance(data, bytes), inputs=inputs) as f:
         f.write(data)
     return Path(path)
+
+
+def megabytes(n_bytes: int) -> str:
+    """A size in MB (of 1,048,576 bytes, as the limits are set) as a person writes it: "0.5",
+    "200", "1,500" (never "1.5e+03"); the app and the CLI say sizes the same way."""
+    mb = n_bytes / 1024 / 1024
+    return f"{mb:,.0f}" if mb >= 10 else f"{mb:.2g}"

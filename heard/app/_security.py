@@ -30,6 +30,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from heard._files import megabytes
 from heard._net import is_loopback
 from heard.errors import HeardError
 
@@ -170,12 +171,6 @@ def body_cap(path: str, upload_limit: int) -> int:
     if path == "/import":
         return upload_limit + 64 * 1024
     return API_BODY_LIMIT if path.startswith("/api/") else FORM_BODY_LIMIT
-
-
-def megabytes(n_bytes: int) -> str:
-    """A size in MB as a person writes it: "0.5", "200", "1,500" (never "1.5e+03")."""
-    mb = n_bytes / 1024 / 1024
-    return f"{mb:,.0f}" if mb >= 10 else f"{mb:.2g}"
 
 
 def too_large_text(path: str, upload_limit: int, name: str = "your file") -> str:

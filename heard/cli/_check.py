@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any
 
+from heard._files import megabytes
 from heard.cli._output import output
 from heard.cli._progress import progress_bar
 from heard.cli._shell import EXIT_OK
@@ -91,8 +92,9 @@ def read_context(path: str) -> list[str]:
     except OSError as exc:
         raise InputError.from_code("E508", path=path, detail=exc.strerror or exc) from exc
     if len(data) > MAX_CONTEXT_BYTES:
-        what = f"{size / 1e6:,.1f} MB" if size > MAX_CONTEXT_BYTES else "more than 1 MB"
-        raise InputError.from_code("E037", path=path, what=what, limit="1 MB")
+        what = f"{megabytes(size)} MB" if size > MAX_CONTEXT_BYTES else "more than 1 MB"
+        raise InputError.from_code("E037", path=path, what=what,
+                                   limit=f"{megabytes(MAX_CONTEXT_BYTES)} MB")
     try:
         lines = [line for line in data.decode("utf-8").splitlines() if line.strip()]
     except UnicodeDecodeError as exc:

@@ -45,6 +45,7 @@ __all__ = ["SmsReader", "normalize_phone", "phone_key", "reaction_from_text", "r
 _SMS_TYPES = {1: "received", 2: "sent", 3: "draft", 4: "outbox", 5: "failed", 6: "queued"}
 _UNKNOWN_CONTACT = frozenset({"", "(unknown)", "null", "unknown"})
 _ADDR_FROM = "137"
+_ADDR_TO = "151"
 
 # --------------------------------------------------------------------------- reader
 
@@ -74,9 +75,18 @@ class _Record:
     addrs: list[dict[str, str]] = field(default_factory=list)
 
 
-def _split_addresses(attrs: dict[str, str]) -> tuple[list[str], list[str], frozenset[str]]:
-    """``(addresses, contact names, conversation key)`` of a record."""
-    return _addresses(attrs.get("address", ""), attrs.get("contact_name", "") or "")
+def _split_addresses(rec: _Record) -> tuple[list[str], list[str], frozenset[str]]:
+    """``(addresses, contact names, conversation key)`` of a record.
+
+    An MMS without an ``address`` attribute still says who it is with in its ``<addrs>``: the
+    sender (137) of a received one, the recipients (151) of a sent one.
+    """
+    attrs = rec.attrs
+    address = attrs.get("address", "")
+    if not address.strip() and rec.tag == "mms" and rec.addrs:
+        kind = _ADDR_TO if attrs.get("msg_box") == "2" else _ADDR_FROM
+        address = "~".join(x.get("address", "") for x in rec.addrs if x.get("type") == kind)
+    return _addresses(address, attrs.get("contact_name", "") or "")
 
 
 @lru_cache(maxsize=8192)
@@ -179,12 +189,14 @@ class SmsReader(Reader):
                 ready.append(_Record("sms", line, attrs))
             elif tag == "mms":
                 current[0] = _Record("mms", line, attrs)
-            elif children and current[0] is not None:
-                if tag == "part":
+            elif current[0] is not None:
+                # the addresses are always read (an MMS may name its chat only there); the
+                # parts only when the messages are made
+                if tag == "addr":
+                    current[0].addrs.append(attrs)
+                elif children and tag == "part":
                     attrs.pop("data", None)
                     current[0].parts.append(attrs)
-                elif tag == "addr":
-                    current[0].addrs.append(attrs)
 
         def end(tag: str) -> None:
             if tag == "mms" and current[0] is not None:
@@ -224,7 +236,7 @@ class SmsReader(Reader):
     def _survey(self, member: Member) -> dict[frozenset[str], _Conversation]:
         conversations: dict[frozenset[str], _Conversation] = {}
         for rec in self._records(member, children=False):
-            addresses, names, key = _split_addresses(rec.attrs)
+            addresses, names, key = _split_addresses(rec)
             conv = conversations.get(key)
             if conv is None:
                 conv = conversations[key] = _Conversation(key, list(addresses), list(names),
@@ -245,7 +257,7 @@ class SmsReader(Reader):
         total = 0
         last_line, on_line = 0, 0
         for rec in self._records(member, children=True, repairs=repairs):
-            if _split_addresses(rec.attrs)[2] != conv.key:
+            if _split_addresses(rec)[2] != conv.key:
                 continue
             total += 1
             on_line = on_line + 1 if rec.line == last_line else 1

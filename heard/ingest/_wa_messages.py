@@ -74,9 +74,9 @@ def _classify(p: Any, body: str, authorless: bool) -> tuple[str, str | None]:
 
 
 def _clean_author(raw: str) -> str:
-    if raw.isascii():
-        return raw.strip()
-    name = normalize_spaces(strip_marks(raw)).strip()
+    # "~ Name" (a profile name, not a saved contact) is the same person as "Name"; older
+    # exports write a plain space after the tilde, newer ones a narrow no-break space.
+    name = raw.strip() if raw.isascii() else normalize_spaces(strip_marks(raw)).strip()
     if name.startswith("~"):
         name = name[1:].strip()
     return name

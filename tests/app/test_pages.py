@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 import heard.report
-from heard.app._security import megabytes
+from heard._files import megabytes
 from heard.app._wording import for_the_form, safe_filename
 
 

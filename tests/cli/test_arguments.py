@@ -99,7 +99,8 @@ def test_context_file_is_bounded(tmp_path: Path, cli) -> None:
     huge = tmp_path / "huge.txt"
     huge.write_bytes(b"x" * (3 << 20))  # one 3 MB line: read no further than 1 MB
     status, _, err = cli("check", "hello", "--context-file", str(huge))
-    assert status == 2 and "E037" in err and "1 MB" in err
+    # 3 MiB, said in the same MB (of 1,048,576 bytes) as the limit and the app
+    assert status == 2 and "E037" in err and "3 MB" in err and "1 MB" in err
     many = tmp_path / "many.txt"
     many.write_text("ok\n" * 201, "utf-8")
     status, _, err = cli("check", "hello", "--context-file", str(many))

@@ -51,7 +51,7 @@ def _seed_files() -> list[tuple[str, Path, str]]:
     insta = FIX / "instagram" / "your_instagram_activity" / "messages" / "inbox"
     sig = FIX / "signal" / "signal-export" / "Alex Kim"
     return [
-        ("_chat.txt", real / "whatstk" / "pokemon.txt", "whatsapp"),
+        ("_chat.txt", real / "nmoya-whatsapp-parser" / "34_AR_BQ.txt", "whatsapp"),
         ("WhatsApp Chat with Alice.txt", FIX / "whatsapp" / "android_enIN_multiline.txt",
          "whatsapp"),
         ("WhatsApp Chat - old example.zip", real / "pustur-website" /

@@ -196,3 +196,24 @@ def test_sms_normalize_phone(raw: str, norm: str) -> None:
 def test_sms_phone_key_matches_forms() -> None:
     assert phone_key("+1 555 010 2233") == phone_key("5550102233") == phone_key("15550102233")
     assert phone_key("22395") != phone_key("5550102233")
+
+
+def test_sms_mms_without_address_is_filed_by_its_addrs(tmp_path: Path) -> None:
+    # Some backups leave an MMS's ``address`` attribute out; its <addrs> still say who it is
+    # with: the sender (137) of a received one, the recipients (151) of a sent one.
+    def mms(ms: int, box: int, frm: str, to: str, text: str) -> str:
+        return (f'  <mms date="{ms}" msg_box="{box}" m_type="132" read="1">\n'
+                f'    <parts><part seq="0" ct="text/plain" text="{text}" /></parts>\n'
+                f'    <addrs><addr address="{frm}" type="137" charset="106" />\n'
+                f'      <addr address="{to}" type="151" charset="106" /></addrs>\n  </mms>\n')
+    backup = tmp_path / "sms-20240601120000.xml"
+    backup.write_text(HEAD.format(n=3)
+                      + _sms("+15550102233", 1717243200000, 1, "hi")
+                      + mms(1717243260000, 1, "+15550102233", "+15559990000", "photo from me")
+                      + mms(1717243320000, 2, "+15559990000", "+15550102233", "thanks")
+                      + "</smses>\n", encoding="utf-8")
+    messages, _ = _read(backup, chat="+1 555 010 2233")
+    assert [(m.sender, m.text) for m in messages] == [
+        ("Jamie Chen", "hi"), ("Jamie Chen", "photo from me"), ("me", "thanks")]
+    # one chat, not a second one with no name: no --chat needed
+    assert [m.text for m in _read(backup)[0]] == ["hi", "photo from me", "thanks"]

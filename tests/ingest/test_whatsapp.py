@@ -595,3 +595,18 @@ def test_whatsapp_turkish_notices_are_events(tmp_path):
     list(imp)
     assert sorted(imp.report.senders) == ["Bora", "Emirço"]
     assert imp.report.kinds["event"] == 3
+
+
+@pytest.mark.parametrize("lines", [
+    # iOS and Android; older exports write a plain space after the tilde
+    "[11/13/25, 3:19:03 PM] ~ Alice: Hola\n[11/13/25, 3:19:10 PM] Bob: hi\n"
+    "[11/13/25, 3:20:00 PM] Alice: saved as a contact now\n",
+    "13/11/2025, 15:19 - ~ Alice: Hola\n13/11/2025, 15:19 - Bob: hi\n"
+    "13/11/2025, 15:20 - Alice: saved as a contact now\n",
+])
+def test_whatsapp_profile_name_tilde_is_dropped(tmp_path, lines) -> None:
+    path = tmp_path / "WhatsApp Chat with Alice.txt"
+    path.write_text(lines, encoding="utf-8")
+    messages, report = _read(path, date_order="DMY" if "-" in lines else "MDY")
+    assert [m.sender for m in messages] == ["Alice", "Bob", "Alice"]
+    assert set(report.senders) == {"Alice", "Bob"}
