@@ -240,3 +240,52 @@ def test_safety_rules_danger_told_gets_its_category(coder: RuleCoder, text: str,
     m.annotations["codes"] = tuple(c for c in coder.code_text(text) if c.name == "safety_risk")
     (finding,) = scan_safety(Corpus.from_messages([m])).findings
     assert finding.category == category
+
+
+# Danger told the way people tell it when they don't use the words "abuse" or "suicide"
+# (issue 10: a blind probe set found about one danger message in five). Written for this test.
+@pytest.mark.parametrize(("text", "category"), [
+    ("my gf keeps slapping me when she's angry", "violence"),
+    ("it got physical again last night", "violence"),
+    ("her boyfriend hit her again and she won't leave", "violence"),
+    ("my stepdad used to beat us with his belt", "violence"),
+    ("I told him no three times and he kept going", "violence"),
+    ("he shared my nudes with his mates", "violence"),
+    ("she swears she'll make me regret leaving", "threat"),
+    ("he says I'll never see my daughter again if I go", "threat"),
+    ("I'm not allowed to see my friends unless he comes", "coercive control"),
+    ("my husband keeps my passport in his safe", "coercive control"),
+    ("found an airtag under my car seat", "coercive control"),
+    ("he logs into my email and reads everything", "coercive control"),
+    ("cut again tonight, sorry", "self-harm"),
+    ("been making myself sick after every meal", "self-harm"),
+    ("I haven't eaten anything in four days and I still feel huge", "self-harm"),
+    ("I've been looking up ways to die", "self-harm"),
+    ("sorry for being a burden, you won't have to deal with it much longer", "self-harm"),
+])
+def test_safety_rules_flag_danger_in_everyday_words(coder: RuleCoder, text: str,
+                                                    category: str) -> None:
+    m = Message("c1", "c1-1", "A", None, text)
+    m.annotations["codes"] = tuple(c for c in coder.code_text(text) if c.name == "safety_risk")
+    assert m.annotations["codes"], f"{text!r} not coded safety_risk"
+    (finding,) = scan_safety(Corpus.from_messages([m])).findings
+    assert finding.category == category
+
+
+@pytest.mark.parametrize("text", [
+    "she shot me a look when you said that 😂",
+    "grab a knife for the cake pls",
+    "you beat me fair and square",
+    "I'd rather die than sit through that film again",
+    "I want to disappear for a weekend, just us two",
+    "cut myself shaving, looks dramatic",
+    "the puppy follows me around everywhere",
+    "these meds are ruining my sleep",
+    "don't let me keep you up too late",
+    "she looks like she'll throw up every time she sees a spider",
+    "we're not allowed to park outside the school",
+    "I'm scared of what the exam will look like",
+    "my mum called me 5 times about dinner lol",
+])
+def test_safety_rules_everyday_words_stay_clear(coder: RuleCoder, text: str) -> None:
+    assert not flagged(coder, text), f"{text!r} coded safety_risk"
