@@ -21,11 +21,14 @@ its score is ``max(p, rule score)`` where a rule raised it, else ``p``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
 
+from heard.coding._context import ContextTracker, OrdinaryTalk
 from heard.coding._features import MessageInput, collect_inputs, text_in_context
+from heard.coding._rule_data import context_settings
 from heard.coding._spans import merge_spans
 from heard.model import Code, Corpus, Evidence, Message, Step
 
@@ -36,6 +39,12 @@ __all__ = ["ALWAYS_AUTHORITATIVE", "InputCoder", "choose_authority", "combined_c
 ALWAYS_AUTHORITATIVE = ("safety_risk",)
 #: Rows coded per batch when ``transform`` reports progress.
 _PROGRESS_BATCH = 256
+
+
+@cache
+def _ordinary() -> tuple[OrdinaryTalk, Mapping[str, Any]]:
+    settings = context_settings()
+    return OrdinaryTalk.from_settings(settings), settings
 
 
 def _f1(pred: np.ndarray, y: np.ndarray) -> float:
@@ -168,8 +177,15 @@ class InputCoder(Step):
             for start in range(0, len(inputs), _PROGRESS_BATCH):
                 coded += self.code_inputs(inputs[start:start + _PROGRESS_BATCH])
                 progress(n + round(n * min(1.0, len(coded) / len(inputs))), 2 * n)
+        ordinary, settings = _ordinary()
+        tracker, conversation = ContextTracker(settings), None
         for (m, _), codes in zip(pairs, coded, strict=True):
+            if m.conversation_id != conversation:
+                tracker, conversation = ContextTracker(settings), m.conversation_id
+            codes = ordinary.apply(codes, m.text, tracker.turn_for(m.sender, m.timestamp))
             m.annotations[self.output_field] = codes
+            tracker.add(m.sender, m.timestamp, frozenset(c.name for c in codes),
+                        asked="?" in m.text)
         return corpus
 
     def code_text(self, text: str, *, context: Sequence[Message | str] | None = None,

@@ -14,7 +14,10 @@ All of the rule coder's context logic lives here, driven by ``coding/data/contex
    facts in reply to a reach is ``proving_wrong``). ``unless_asked`` leaves a condition unmet
    when that message asked a question: "my phone was in my locker" answering "where were
    you?" is a plain fact given when asked, not an excuse.
-3. **Resolution.** After scoring, the ``resolve`` table drops a code when another is present in
+3. **Ordinary talk** (:class:`OrdinaryTalk`, the model-based coders): a reply that is only an
+   acknowledgement ("sure", "no worries") carries no code unless the turn it answers was
+   heated, and a logistics question is no ``bid`` or ``curiosity``, as the codebook decides.
+4. **Resolution.** After scoring, the ``resolve`` table drops a code when another is present in
    the same message: ``withdrawal`` yields to ``staying`` ("I need twenty minutes, then I want to
    finish this"), ``proving_wrong`` to ``validation`` (a correction that takes in the feeling).
 
@@ -24,14 +27,15 @@ output threshold, so that changing ``threshold`` never changes what context mean
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from heard.coding._rule_data import ContextSpec
 
-__all__ = ["CONTEXT_OTHER", "CONTEXT_SELF", "NO_TURN", "ContextTracker", "Turn",
+__all__ = ["CONTEXT_OTHER", "CONTEXT_SELF", "NO_TURN", "ContextTracker", "OrdinaryTalk", "Turn",
            "context_factor", "resolve"]
 
 #: Internal sender ids of plain-string context and of a lone text's writer (``code_text`` of
@@ -102,3 +106,66 @@ def resolve(present: set[str], table: list[Mapping[str, Any]]) -> set[str]:
     """Codes to drop because a code that outranks them is present in the same message."""
     return {row["drop"] for row in table
             if row["drop"] in present and not present.isdisjoint(row["if_present"])}
+
+
+_TRAILING = re.compile(r"[\s.!,~]+$")
+_SPACES = re.compile(r"\s+")
+
+
+def _words(phrases: Iterable[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+@dataclass(frozen=True, slots=True)
+class OrdinaryTalk:
+    """The codebook's "ordinary talk carries no code", from ``context.json``'s ``ordinary``.
+
+    A model reads "Sure." the way its training fights used it; a person's chat is mostly "sure"
+    to "can you grab milk?". Which replies and words count lives in the data file.
+    """
+
+    replies: frozenset[str]
+    keep_after: frozenset[str]
+    logistics: re.Pattern[str]
+    reach: re.Pattern[str]
+    logistics_drop: frozenset[str]
+    never_drop: frozenset[str]
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> OrdinaryTalk:
+        spec, groups = settings["ordinary"], settings["groups"]
+        keep: set[str] = set()
+        for name in spec["keep_after"]:
+            keep.update(groups[name[1:]] if name.startswith("@") else [name])
+        return cls(replies=frozenset(_key(r) for r in spec["replies"]),
+                   keep_after=frozenset(keep), logistics=_words(spec["logistics_words"]),
+                   reach=_words(spec["reach_words"]),
+                   logistics_drop=frozenset(spec["logistics_drop"]),
+                   never_drop=frozenset(spec["never_drop"]))
+
+    def drops(self, text: str, turn: Turn) -> frozenset[str] | None:
+        """Codes this message can't carry (``None``: any); ``never_drop`` codes are kept."""
+        if _key(text) in self.replies and (not turn.exists or turn.codes.isdisjoint(
+                self.keep_after)):
+            return None  # every code but never_drop
+        lower = text.lower()
+        if "?" in lower and self.logistics.search(lower) and not self.reach.search(lower):
+            return self.logistics_drop
+        return frozenset()
+
+    def apply(self, codes: tuple[Any, ...], text: str, turn: Turn) -> tuple[Any, ...]:
+        """``codes`` (objects with a ``name``) without those ordinary talk can't carry."""
+        if not codes:
+            return codes
+        drop = self.drops(text, turn)
+        if drop is None:
+            return tuple(c for c in codes if c.name in self.never_drop)
+        if drop:
+            return tuple(c for c in codes if c.name not in drop or c.name in self.never_drop)
+        return codes
+
+
+def _key(text: str) -> str:
+    return _SPACES.sub(" ", _TRAILING.sub("", text.strip().lower().replace("\u2019", "'")))
+

@@ -61,6 +61,7 @@ __all__ = [
     "ContextSpec",
     "Rule",
     "RuleSet",
+    "context_settings",
     "lexicons",
     "load_rule_set",
     "norm_overrides",
@@ -293,6 +294,11 @@ def _groups() -> dict[str, list[str]]:
 @cache
 def _context_settings() -> dict[str, Any]:
     return packaged_json("context.json", error="E302")
+
+
+def context_settings() -> dict[str, Any]:
+    """``coding/data/context.json``: code groups, the reply window, resolution, ordinary talk."""
+    return _context_settings()
 
 
 def _check_codes(values: Any, field: str, names: set[str], allow_groups: bool) -> list[str]:

@@ -1,0 +1,90 @@
+"""Ordinary talk carries no code (the codebook's first decided hard case), for the model-based
+coders: "sure" to "can you grab milk?" is no contempt, "what do you want for dinner?" no bid."""
+
+from __future__ import annotations
+
+import pytest
+
+from heard.coding import TrainedCoder
+from heard.coding._context import NO_TURN, OrdinaryTalk, Turn
+from heard.coding._rule_data import context_settings
+from heard.model import Code
+
+
+@pytest.fixture(scope="module")
+def ordinary() -> OrdinaryTalk:
+    return OrdinaryTalk.from_settings(context_settings())
+
+
+def _codes(*names: str) -> tuple[Code, ...]:
+    return tuple(Code(name, 0.6) for name in names)
+
+
+def _names(codes: tuple[Code, ...]) -> list[str]:
+    return [c.name for c in codes]
+
+
+@pytest.mark.parametrize("text", ["Sure.", "ok", "OK!!", "no worries", "sure 👍", "👍",
+                                  "whatever you want", "I don’t mind"])
+def test_an_acknowledgement_after_calm_talk_carries_no_code(ordinary, text) -> None:
+    calm = Turn(exists=True, codes=frozenset({"bid"}))
+    for turn in (NO_TURN, calm):
+        assert ordinary.apply(_codes("contempt", "withdrawal"), text, turn) == ()
+
+
+def test_an_acknowledgement_after_a_heated_turn_keeps_its_codes(ordinary) -> None:
+    # a curt "ok." that ends a fight can still be withdrawal
+    heated = Turn(exists=True, codes=frozenset({"complaint"}))
+    assert _names(ordinary.apply(_codes("withdrawal"), "ok.", heated)) == ["withdrawal"]
+
+
+def test_safety_is_never_dropped(ordinary) -> None:
+    assert _names(ordinary.apply(_codes("contempt", "safety_risk"), "ok", NO_TURN)) == [
+        "safety_risk"]
+    assert _names(ordinary.apply(_codes("safety_risk", "bid"), "pick you up at 7?",
+                                 NO_TURN)) == ["safety_risk"]
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("what do you want for dinner?", []),
+    ("dinner at 7?", []),
+    ("did you pay the electric bill?", []),
+    ("want to get dinner together tonight, just us?", ["bid"]),  # reaches for the person
+    ("can we talk tonight?", ["bid"]),
+    ("what do you want for dinner", ["bid"]),  # not asked as a question: left to the model
+])
+def test_a_logistics_question_is_no_bid(ordinary, text, kept) -> None:
+    assert _names(ordinary.apply(_codes("bid"), text, NO_TURN)) == kept
+
+
+def test_longer_replies_are_left_to_the_model(ordinary) -> None:
+    codes = _codes("contempt")
+    assert ordinary.apply(codes, "sure, poor you 🙄", NO_TURN) == codes
+
+
+@pytest.fixture(scope="module")
+def trained() -> TrainedCoder:
+    return TrainedCoder().fit()
+
+
+@pytest.mark.parametrize(("before", "reply"), [
+    ("can you grab milk on the way home?", "Sure."),
+    ("don't forget the dentist tomorrow", "no worries"),
+    ("what do you want for dinner?", "whatever you want"),
+])
+def test_the_default_engine_reads_ordinary_replies_as_ordinary(trained, before, reply) -> None:
+    assert trained.code_text(reply, context=[before]) == ()
+
+
+def test_the_default_engine_reads_a_dinner_question_as_no_bid(trained) -> None:
+    names = {c.name for c in trained.code_text("what do you want for dinner?")}
+    assert not names & {"bid", "curiosity"}
+
+
+def test_the_ordinary_settings_name_real_codes() -> None:
+    from heard.model import codebook
+
+    spec = context_settings()["ordinary"]
+    names = {c.name for c in codebook().codes}
+    for key in ("keep_after", "logistics_drop", "never_drop"):
+        assert set(spec[key]) <= names, key
