@@ -41,6 +41,7 @@ The model is stored without pickle: arrays in ``model.npz``, vocabularies and se
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -66,6 +67,7 @@ MODEL_FORMAT = 1
 #: A word n-gram is quoted as evidence when its contribution to the code is at least this share
 #: of the strongest gram's.
 EVIDENCE_SHARE = 0.5
+_BREAK = re.compile(r"[.!?;:\n]")
 
 
 # ------------------------------------------------------------------------------ the model
@@ -251,9 +253,11 @@ class TrainedCoder(InputCoder):
               rule_used: bool) -> Code:
         spans: list[tuple[float, int, int, int]] = []
         quotable = self._quotable
+        text = item.text
         for col, a, b in grams:
             contrib = float(weights[col]) * values.get(col, 0.0)
-            if contrib > 0 and quotable[col]:
+            # a two-word gram across a sentence end ("mean. It") quotes no phrase
+            if contrib > 0 and quotable[col] and _BREAK.search(text, a, b) is None:
                 spans.append((contrib, a, b, col))
         spans.sort(key=lambda s: (-s[0], s[1], s[2]))
         seen: set[int] = set()

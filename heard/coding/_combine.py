@@ -116,18 +116,20 @@ def rule_raises(inputs: Sequence[MessageInput], names: Sequence[str],
 
 def combined_code(name: str, score: float, item: MessageInput, spans: list[tuple[int, int]],
                   ids: list[str], *, rule_used: bool, rule_threshold: float) -> Code:
-    """The code with the model's evidence ``spans`` plus the rule's, where a rule fired.
+    """The code with the model's evidence ``spans``, or the rule's where a rule fired.
 
-    A code with no span at all quotes the whole (stripped) message, so that every code
-    carries the text it stands on.
+    A rule's evidence is the phrase it matched ("you never listen"); beside it the model's
+    strongest word grams are mostly stock words ("now", "get"), so where a rule fired only its
+    phrases are quoted. A code with no span at all quotes the whole (stripped) message, so that
+    every code carries the text it stands on.
     """
     text = item.text
     chosen = list(spans)
     ids = list(ids)
     rule = next((c for c in item.rule_codes if c.name == name), None)
-    if rule is not None and (rule_used or rule.score >= rule_threshold):
-        chosen.extend((e.start, e.end) for e in rule.evidence)
-        ids.extend(rule.rule_ids)
+    if rule is not None and (rule_used or rule.score >= rule_threshold) and rule.evidence:
+        chosen = [(e.start, e.end) for e in rule.evidence]
+        ids = [*(i for i in ids if not i.startswith("model:")), *rule.rule_ids]
     if not chosen:
         stripped = text.strip()
         start = text.find(stripped) if stripped else 0

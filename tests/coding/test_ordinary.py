@@ -88,3 +88,21 @@ def test_the_ordinary_settings_name_real_codes() -> None:
     names = {c.name for c in codebook().codes}
     for key in ("keep_after", "logistics_drop", "never_drop"):
         assert set(spec[key]) <= names, key
+
+
+def test_evidence_is_the_rule_phrase_where_a_rule_fired(trained) -> None:
+    # the model's strongest grams beside a rule's phrase were stock words ("now", "mean. It")
+    codes = trained.code_text("You'll pay for this! (The dinner, I mean. It was your turn.)")
+    (safety,) = [c for c in codes if c.name == "safety_risk"]
+    assert [e.text for e in safety.evidence] == ["You'll pay for this"]
+    assert not any(i.startswith("model:") for i in safety.rule_ids)
+
+
+def test_model_evidence_never_crosses_a_sentence_end(trained) -> None:
+    text = ("In my country there is news every day about the war, it is very sad. "
+            "I hope my family is ok")
+    codes = trained.code_text(text)
+    assert codes
+    for code in codes:
+        for e in code.evidence:
+            assert not any(ch in e.text for ch in ".!?"), (code.name, e.text)
