@@ -31,8 +31,9 @@ How a message is coded
    than a miss (``precision_beta`` in :data:`heard.coding._train.SETTINGS`).
 5. Evidence: the word 1–2-grams present in the message with the largest positive
    contribution (weight x value) to the code, at most ``max_evidence`` of them and only those
-   within ``EVIDENCE_SHARE`` (half) of the strongest, mapped back to exact character offsets,
-   plus the rule's evidence where a rule fired for the code.
+   within ``EVIDENCE_SHARE`` (half) of the strongest, each quoted as the clause it stands in
+   (:func:`heard.coding._spans.clauses`); where a rule fired for the code, the rule's phrase
+   instead.
 
 The model is stored without pickle: arrays in ``model.npz``, vocabularies and settings in
 ``model.json`` (see :func:`save_model` / :func:`load_model`).
@@ -57,6 +58,7 @@ from heard.coding._features import (
     MessageInput,
     evidence_function_words,
 )
+from heard.coding._spans import clauses
 from heard.errors import DataFileError, InputError
 from heard.model import Code, Corpus, codebook
 
@@ -275,6 +277,12 @@ class TrainedCoder(InputCoder):
             ids.append(f"model:{names[col]}")
             if len(chosen) >= self.max_evidence:
                 break
+        if chosen:
+            # quote the clause each gram stands in, not the gram: "sounds" or "said" alone
+            # is a stock word, "she said floss more" is the phrase the code stands on
+            parts = clauses(text)
+            chosen = [next(((c, d) for c, d in parts if c <= a and b <= d), (a, b))
+                      for a, b in chosen]
         return combined_code(name, score, item, chosen, ids, rule_used=rule_used,
                              rule_threshold=self.model_.rule_threshold)
 

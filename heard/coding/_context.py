@@ -131,6 +131,7 @@ class OrdinaryTalk:
     reach: re.Pattern[str]
     logistics_drop: frozenset[str]
     never_drop: frozenset[str]
+    plans: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> OrdinaryTalk:
@@ -142,7 +143,9 @@ class OrdinaryTalk:
                    keep_after=frozenset(keep), logistics=_words(spec["logistics_words"]),
                    reach=_words(spec["reach_words"]),
                    logistics_drop=frozenset(spec["logistics_drop"]),
-                   never_drop=frozenset(spec["never_drop"]))
+                   never_drop=frozenset(spec["never_drop"]),
+                   plans=tuple((re.compile(p["pattern"], re.IGNORECASE), frozenset(p["drop"]))
+                               for p in spec.get("plans", ())))
 
     def drops(self, text: str, turn: Turn) -> frozenset[str] | None:
         """Codes this message can't carry (``None``: any); ``never_drop`` codes are kept."""
@@ -162,8 +165,30 @@ class OrdinaryTalk:
         if drop is None:
             return tuple(c for c in codes if c.name in self.never_drop)
         if drop:
-            return tuple(c for c in codes if c.name not in drop or c.name in self.never_drop)
+            codes = tuple(c for c in codes if c.name not in drop or c.name in self.never_drop)
+        return self._without_plans(codes, text)
+
+    def _without_plans(self, codes: tuple[Any, ...], text: str) -> tuple[Any, ...]:
+        """Drop the codes whose every quote lies in a sentence that only states a plan."""
+        for pattern, drop in self.plans:
+            if not any(c.name in drop for c in codes):
+                continue
+            sentences = [_sentence(text, m.start(), m.end()) for m in pattern.finditer(text)]
+            if sentences:
+                codes = tuple(c for c in codes if c.name not in drop or not c.evidence
+                              or not all(any(a <= e.start and e.end <= b for a, b in sentences)
+                                         for e in c.evidence))
         return codes
+
+
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the sentence around ``text[start:end]``."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    right = _SENTENCE_END.search(text, end)
+    return left, right.start() if right else len(text)
 
 
 def _key(text: str) -> str:

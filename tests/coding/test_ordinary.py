@@ -8,7 +8,7 @@ import pytest
 from heard.coding import TrainedCoder
 from heard.coding._context import NO_TURN, OrdinaryTalk, Turn
 from heard.coding._rule_data import context_settings
-from heard.model import Code
+from heard.model import Code, Evidence, codebook
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,6 @@ def test_the_default_engine_reads_a_dinner_question_as_no_bid(trained) -> None:
 
 
 def test_the_ordinary_settings_name_real_codes() -> None:
-    from heard.model import codebook
-
     spec = context_settings()["ordinary"]
     names = {c.name for c in codebook().codes}
     for key in ("keep_after", "logistics_drop", "never_drop"):
@@ -106,3 +104,29 @@ def test_model_evidence_never_crosses_a_sentence_end(trained) -> None:
     for code in codes:
         for e in code.evidence:
             assert not any(ch in e.text for ch in ".!?"), (code.name, e.text)
+
+
+def _quoted(name: str, text: str, quote: str) -> Code:
+    a = text.index(quote)
+    return Code(name, 0.6, evidence=(Evidence(a, a + len(quote), quote),))
+
+
+@pytest.mark.parametrize(("text", "code", "quote"), [
+    ("Stuck at work, I'll be back around 7:30. There's leftover curry x", "staying",
+     "I'll be back"),
+    ("playing 5 a side, back 8", "hardening", "playing 5 a side, back 8"),
+    ("I'm staying at mum and dad's tonight", "staying", "I'm staying"),
+])
+def test_a_plan_said_in_passing_is_no_move(ordinary, text, code, quote) -> None:
+    assert ordinary.apply((_quoted(code, text, quote),), text, NO_TURN) == ()
+
+
+def test_a_move_beside_a_plan_keeps_its_code(ordinary) -> None:
+    # "I'm done" is its own sentence: the plan next to it does not explain it away
+    text = "I'm done. Home at 9"
+    codes = (_quoted("hardening", text, "I'm done"),)
+    assert ordinary.apply(codes, text, NO_TURN) == codes
+    # and a plan drops only its own codes
+    text = "I'm staying at mum's tonight"
+    codes = (_quoted("boundary", text, "I'm staying at mum's tonight"),)
+    assert ordinary.apply(codes, text, NO_TURN) == codes
