@@ -14,9 +14,11 @@ All of the rule coder's context logic lives here, driven by ``coding/data/contex
    facts in reply to a reach is ``proving_wrong``). ``unless_asked`` leaves a condition unmet
    when that message asked a question: "my phone was in my locker" answering "where were
    you?" is a plain fact given when asked, not an excuse.
-3. **Ordinary talk** (:class:`OrdinaryTalk`, the model-based coders): a reply that is only an
-   acknowledgement ("sure", "no worries") carries no code unless the turn it answers was
-   heated, and a logistics question is no ``bid`` or ``curiosity``, as the codebook decides.
+3. **Ordinary talk** (:class:`OrdinaryTalk`, applied after the model-based coders): a reply
+   that is only an acknowledgement ("sure", "no worries") carries no code unless the turn it
+   answers carried a feeling, a complaint or a move of the fight; a logistics question is no
+   ``bid`` or ``curiosity``; a plan said in passing ("back around 7:30") is no ``staying``,
+   ``hardening`` or ``withdrawal``; as the codebook decides.
 4. **Resolution.** After scoring, the ``resolve`` table drops a code when another is present in
    the same message: ``withdrawal`` yields to ``staying`` ("I need twenty minutes, then I want to
    finish this"), ``proving_wrong`` to ``validation`` (a correction that takes in the feeling).
