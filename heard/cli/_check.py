@@ -92,9 +92,9 @@ def read_context(path: str) -> list[str]:
     except OSError as exc:
         raise InputError.from_code("E508", path=path, detail=exc.strerror or exc) from exc
     if len(data) > MAX_CONTEXT_BYTES:
-        what = f"{megabytes(size)} MB" if size > MAX_CONTEXT_BYTES else "more than 1 MB"
-        raise InputError.from_code("E037", path=path, what=what,
-                                   limit=f"{megabytes(MAX_CONTEXT_BYTES)} MB")
+        limit = f"{megabytes(MAX_CONTEXT_BYTES)} MB"
+        what = f"{megabytes(size)} MB" if size > MAX_CONTEXT_BYTES else f"more than {limit}"
+        raise InputError.from_code("E037", path=path, what=what, limit=limit)
     try:
         lines = [line for line in data.decode("utf-8").splitlines() if line.strip()]
     except UnicodeDecodeError as exc:

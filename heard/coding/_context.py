@@ -137,12 +137,10 @@ class OrdinaryTalk:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> OrdinaryTalk:
-        spec, groups = settings["ordinary"], settings["groups"]
-        keep: set[str] = set()
-        for name in spec["keep_after"]:
-            keep.update(groups[name[1:]] if name.startswith("@") else [name])
+        spec = settings["ordinary"]
         return cls(replies=frozenset(_key(r) for r in spec["replies"]),
-                   keep_after=frozenset(keep), logistics=_words(spec["logistics_words"]),
+                   keep_after=frozenset(spec["keep_after"]),
+                   logistics=_words(spec["logistics_words"]),
                    reach=_words(spec["reach_words"]),
                    logistics_drop=frozenset(spec["logistics_drop"]),
                    never_drop=frozenset(spec["never_drop"]),
@@ -176,11 +174,15 @@ class OrdinaryTalk:
             if not any(c.name in drop for c in codes):
                 continue
             sentences = [_sentence(text, m.start(), m.end()) for m in pattern.finditer(text)]
-            if sentences:
-                codes = tuple(c for c in codes if c.name not in drop or not c.evidence
-                              or not all(any(a <= e.start and e.end <= b for a, b in sentences)
-                                         for e in c.evidence))
+            codes = tuple(c for c in codes
+                          if c.name not in drop or not _quoted_within(c, sentences))
         return codes
+
+
+def _quoted_within(code: Any, spans: list[tuple[int, int]]) -> bool:
+    """Whether every quote of ``code`` lies inside one of ``spans`` (False with no quote)."""
+    return bool(code.evidence) and all(any(a <= e.start and e.end <= b for a, b in spans)
+                                       for e in code.evidence)
 
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
