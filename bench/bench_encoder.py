@@ -1,6 +1,8 @@
-"""The default coder (encoder + screen + safety rules): load time and throughput on one core.
+"""The encoder coder (encoder + screen + safety rules): load time and throughput on one core.
 
-Run: ``python bench/bench_encoder.py [--messages 20000] [--everyday 0.8] [--threads 1]``.
+Run: ``python bench/bench_encoder.py [--messages 20000] [--everyday 0.8] [--threads 1]``;
+``--engine trained`` times the default engine (the trained model with its rules) on the same
+chat, one process, one core (it has no screen and no threads to set).
 A two-person chat is built at run time: ``--everyday`` of its messages are everyday talk
 (logistics, plans, small talk, texting), the rest are moves of the loop, with typical context.
 Prints the model load time, messages/s with the screen and without it, the share of messages
@@ -16,7 +18,7 @@ import resource
 import time
 from datetime import UTC, datetime, timedelta
 
-from heard.coding import EncoderCoder
+from heard.coding import EncoderCoder, TrainedCoder
 from heard.model import Corpus, Message
 
 EVERYDAY = [
@@ -57,13 +59,23 @@ def main() -> None:
     p.add_argument("--everyday", type=float, default=0.8)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--engine", choices=["encoder", "trained"], default="encoder")
     args = p.parse_args()
     t0 = time.perf_counter()
-    coder = EncoderCoder(threads=args.threads).fit()
+    coder = (EncoderCoder(threads=args.threads) if args.engine == "encoder"
+             else TrainedCoder()).fit()
     load = time.perf_counter() - t0
-    print(f"model load: {load:.2f} s")
+    print(f"{args.engine} model load: {load:.2f} s")
     coder.transform(chat(200, args.everyday, args.seed + 1))  # warm-up
-    for use_screen in (True, False):
+    if args.engine == "trained":
+        corpus = chat(args.messages, args.everyday, args.seed)
+        t0 = time.perf_counter()
+        coder.transform(corpus)
+        took = time.perf_counter() - t0
+        coded = sum(1 for m in corpus.iter_messages() if m.code_names)
+        print(f"trained: {args.messages / took:,.0f} msg/s ({args.messages} messages, "
+              f"{args.everyday:.0%} everyday); {coded / args.messages:.1%} of messages coded")
+    for use_screen in (True, False) if args.engine == "encoder" else ():
         coder.use_screen = use_screen
         corpus = chat(args.messages, args.everyday, args.seed)
         t0 = time.perf_counter()

@@ -66,6 +66,8 @@ def _train_embed(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
+    from heard.coding import engines
+
     p = sub.add_parser("train", help="rebuild the trained coder's model from the corpus",
                        description="Train the trained coder on the labeled corpus "
                                    "(deterministic for a seed), cross-validate it grouped by "
@@ -75,7 +77,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                                  "with --engine embed the packaged embedding head)")
     p.add_argument("--seed", type=whole(0), default=0)
     p.add_argument("--no-cv", action="store_true", help="skip the grouped cross-validation")
-    p.add_argument("--engine", choices=["encoder", "trained", "embed"], default="trained",
+    p.add_argument("--engine", choices=[k for k, e in engines().items() if e.trainable],
+                   default="trained",
                    help="what to train: the trained coder (default, from the corpus and the "
                         "real text of data/real, minutes; --no-real for the corpus alone), the "
                         "encoder (needs heard[train] and the real-language data of "

@@ -20,9 +20,9 @@ from typing import Any
 from heard.errors import InputError
 from heard.model import Conversation, Corpus, Message
 
-__all__ = ["MEASURED_JSON", "RealEvaluation", "RealItem", "evaluate_real", "everyday_corpus",
-           "load_real", "presumed_negatives", "read_measured", "real_corpus", "real_dir",
-           "training_items", "write_measured"]
+__all__ = ["MEASURED_JSON", "RealEvaluation", "RealItem", "calibration_pool", "evaluate_real",
+           "everyday_corpus", "load_real", "presumed_negatives", "read_measured", "real_corpus",
+           "real_dir", "training_items", "write_measured"]
 
 #: Beside a model's files: its held-out figures (``heard eval --real --update-card``).
 MEASURED_JSON = "real_evaluation.json"
@@ -203,6 +203,23 @@ def presumed_negatives(labeled: Sequence[RealItem], source: str, n: int,
             for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
     pool = random.Random(17).sample(pool, min(n, len(pool)))
     return [RealItem(m.message_id, f"{source}_unlabeled", conv, "train", m.sender, m.text,
+                     ((prev.sender, prev.text),) if prev is not None else (), frozenset())
+            for conv, m, prev in pool]
+
+
+def calibration_pool(taken: Sequence[RealItem], source: str, n: int,
+                     folder: str | Path | None = None) -> list[RealItem]:
+    """``n`` unlabeled messages of ``source`` from conversations none of ``taken`` came from.
+
+    Thresholds are set on these for real chats' base rates (see ``everyday_budget`` in
+    :mod:`heard.coding._train`), so they must be messages no model was trained on.
+    """
+    used = {i.conversation for i in taken}
+    corpus = everyday_corpus(source, folder)
+    pool = [(conv.id, m, prev) for conv in corpus.conversations if conv.id not in used
+            for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
+    pool = random.Random(29).sample(pool, min(n, len(pool)))
+    return [RealItem(m.message_id, f"{source}_calibration", conv, "train", m.sender, m.text,
                      ((prev.sender, prev.text),) if prev is not None else (), frozenset())
             for conv, m, prev in pool]
 

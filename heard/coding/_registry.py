@@ -25,7 +25,8 @@ class EngineInfo:
 
     ``cli`` maps the engine's settings to command-line options (attribute names of the parsed
     arguments); ``required`` lists options it can't run without; ``fit_now`` engines are fitted
-    when built (they check their settings or load a model the user named).
+    when built (they check their settings or load a model the user named); ``trainable``
+    engines have a model ``heard train --engine`` builds.
     """
 
     key: str
@@ -37,6 +38,7 @@ class EngineInfo:
     cli: dict[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     fit_now: bool = False
+    trainable: bool = False
 
     @property
     def versioned_key(self) -> str:
@@ -56,7 +58,8 @@ def engines() -> dict[str, EngineInfo]:
         out[e["key"]] = EngineInfo(
             key=e["key"], version=e["version"], label=e["label"], class_name=e["class"],
             module=e["module"], help=e["help"], cli=dict(e["cli"]),
-            required=tuple(e["required"]), fit_now=bool(e["fit_now"]))
+            required=tuple(e["required"]), fit_now=bool(e["fit_now"]),
+            trainable=bool(e.get("trainable", False)))
     return out
 
 

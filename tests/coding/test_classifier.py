@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from heard.cli import main
 from heard.coding import MultiLabelCodeClassifier, TrainedCoder, load_model, save_model
 from heard.coding._features import MessageInput, collect_inputs, word_grams
-from heard.coding._train import corpus_inputs, fit_model, load_corpus
+from heard.coding._train import corpus_inputs, fit_model, load_corpus, raise_to_everyday_budget
 from heard.errors import InputError
 from heard.model import Corpus, Message
 
@@ -66,6 +66,24 @@ def test_classifier_recall_floor_lowers_threshold() -> None:
     assert floored.thresholds_[0] <= free.thresholds_[0]
     oof = floored.oof_proba_[:, 0] >= floored.thresholds_[0]
     assert oof[y == 1].mean() >= 0.99 or floored.thresholds_[0] == pytest.approx(0.02)
+
+
+def test_everyday_budget_caps_the_share_of_everyday_rows_a_conflict_code_takes() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3))
+    Y = np.c_[X[:, 0] > 0.3, X[:, 1] > 0.3].astype(int)
+    clf = MultiLabelCodeClassifier(calibration_folds=3).fit(X, Y)
+    before = clf.thresholds_.copy()
+    # everyday rows that look like the first code's positives far more often than real ones
+    everyday = np.c_[rng.normal(1.0, 1.0, 2000), rng.normal(size=(2000, 2))]
+    budget = {"share": 0.01, "families": ["attack"], "codes": []}
+    moved = raise_to_everyday_budget(clf, everyday, ["contempt", "bid"], budget)
+    assert list(moved) == ["contempt"] and moved["contempt"][0] == pytest.approx(before[0])
+    assert clf.predict(everyday)[:, 0].mean() <= 0.011
+    assert clf.thresholds_[1] == before[1]  # a reach code is never budgeted
+    # a threshold already above the budget's ceiling stays where it was
+    assert raise_to_everyday_budget(clf, everyday, ["contempt", "bid"], budget) == {}
+    assert raise_to_everyday_budget(clf, everyday[:0], ["contempt", "bid"], budget) == {}
 
 
 def test_classifier_threshold_beta_favors_precision() -> None:

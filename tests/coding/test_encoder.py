@@ -11,7 +11,7 @@ import pytest
 
 from heard.coding import EncoderCoder, codebook
 from heard.coding._encoder import _packaged_dir, load_encoder
-from heard.coding._real import RealItem, evaluate_real, load_real, real_corpus
+from heard.coding._real import RealItem, calibration_pool, evaluate_real, load_real, real_corpus
 from heard.errors import DataFileError, InputError
 from heard.model import Corpus, Message
 
@@ -152,6 +152,28 @@ def test_real_load_filters_roles_and_keeps_context(tmp_path: Path) -> None:
     test = load_real(base, roles=("test",))
     assert {i.source for i in test} == {"arg", "day"}
     assert "day:1:1" not in {i.id for i in test}  # unlabeled: not an evaluation item
+
+
+def test_real_calibration_pool_keeps_away_from_training_conversations(tmp_path: Path) -> None:
+    base = tmp_path / "real"
+    (base / "cache").mkdir(parents=True)
+    with (base / "cache" / "utterances.jsonl").open("w") as fh:
+        for conv in range(1, 5):
+            for k in range(3):
+                fh.write(json.dumps({"id": f"day:{conv}:{k}", "source": "day", "role": "train",
+                                     "conversation": f"day:{conv}", "speaker": "AB"[k % 2],
+                                     "text": f"message {conv}.{k}", "context": []}) + "\n")
+    taken = [RealItem("day:1:0", "day_unlabeled", "day:1", "train", "A", "message 1.0", (),
+                      frozenset()),
+             RealItem("day:3:2", "day_unlabeled", "day:3", "train", "A", "message 3.2", (),
+                      frozenset())]
+    pool = calibration_pool(taken, "day", 100, base)
+    assert sorted(i.conversation for i in pool) == ["day:2"] * 3 + ["day:4"] * 3
+    assert all(not i.gold for i in pool)
+    second = next(i for i in pool if i.id == "day:2:1")
+    assert second.context == (("A", "message 2.0"),)  # the message it answers
+    assert [i.id for i in calibration_pool(taken, "day", 4, base)] == [
+        i.id for i in calibration_pool(taken, "day", 4, base)]
 
 
 def test_real_corpus_puts_each_item_after_its_context() -> None:

@@ -25,7 +25,8 @@ def _names(codes: tuple[Code, ...]) -> list[str]:
 
 
 @pytest.mark.parametrize("text", ["Sure.", "ok", "OK!!", "no worries", "sure 👍", "👍",
-                                  "whatever you want", "I don’t mind"])
+                                  "whatever you want", "I don’t mind", "bye!", "Good night",
+                                  "ttyl"])
 def test_an_acknowledgement_after_calm_talk_carries_no_code(ordinary, text) -> None:
     calm = Turn(exists=True, codes=frozenset({"bid"}))
     for turn in (NO_TURN, calm):
@@ -36,6 +37,7 @@ def test_an_acknowledgement_after_a_heated_turn_keeps_its_codes(ordinary) -> Non
     # a curt "ok." that ends a fight can still be withdrawal
     heated = Turn(exists=True, codes=frozenset({"complaint"}))
     assert _names(ordinary.apply(_codes("withdrawal"), "ok.", heated)) == ["withdrawal"]
+    assert _names(ordinary.apply(_codes("withdrawal"), "Bye.", heated)) == ["withdrawal"]
 
 
 def test_safety_is_never_dropped(ordinary) -> None:

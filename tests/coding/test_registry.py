@@ -33,6 +33,11 @@ def test_registry_is_what_the_cli_offers() -> None:
     code = next(a for a in parser._subparsers._group_actions[0].choices["code"]._actions
                 if "--engine" in a.option_strings)
     assert list(code.choices) == list(engines())
+    train = next(a for a in parser._subparsers._group_actions[0].choices["train"]._actions
+                 if "--engine" in a.option_strings)
+    # only engines with a model to build: the rules and a user's language model have none
+    assert list(train.choices) == ["trained", "encoder", "embed"]
+    assert all(engines()[k].trainable for k in train.choices)
 
 
 @pytest.mark.parametrize(("coder", "label"), [("rules", "heard's rules"),

@@ -168,6 +168,12 @@ def test_safety_rules_findings_get_a_category(coder: RuleCoder, text: str, categ
     "Or else he has multiple people helping him at the same time",
     "PROBTHAT OVERDOSE OF WORK HEY GO CAREFUL",
     "i was the only one that made it down without hurting myself",
+    # from train-side everyday chat (chitchat), flagged before this round
+    "I think the name of the movie is The Purge.",
+    "Nope. But I have been thinking about taking some online classes.",
+    "But sick or not nothing will stop me from going to see the Avengers: Infinity war haha",
+    "thinking about jumping in the pool later",
+    "thinking about cutting my hair short",
 ])
 def test_safety_rules_leave_real_everyday_lookalikes(coder: RuleCoder, text: str) -> None:
     assert not flagged(coder, text), f"{text!r} coded safety_risk"
@@ -180,6 +186,12 @@ def test_safety_rules_leave_real_everyday_lookalikes(coder: RuleCoder, text: str
     "I've been thinking about suicide",
     "suicide has crossed my mind lately",
     "I tried to commit suicide last year",
+    "I've been thinking about taking all my pills",
+    "I keep thinking about cutting myself again",
+    "I thought about jumping off the bridge",
+    "I binge and then purge",
+    "nobody can stop me",
+    "I keep thinking about hurting you",
 ])
 def test_safety_rules_keep_recall_after_the_precision_fixes(coder: RuleCoder, text: str) -> None:
     assert flagged(coder, text), f"{text!r} not coded safety_risk"
