@@ -197,14 +197,8 @@ def presumed_negatives(labeled: Sequence[RealItem], source: str, n: int,
     Everyday talk carries no code at real chats' base rates; these stand for it as negatives
     (the labeled sample of the same source checks that presumption).
     """
-    taken = {i.conversation for i in labeled}
-    corpus = everyday_corpus(source, folder)
-    pool = [(conv.id, m, prev) for conv in corpus.conversations if conv.id not in taken
-            for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
-    pool = random.Random(17).sample(pool, min(n, len(pool)))
-    return [RealItem(m.message_id, f"{source}_unlabeled", conv, "train", m.sender, m.text,
-                     ((prev.sender, prev.text),) if prev is not None else (), frozenset())
-            for conv, m, prev in pool]
+    return _everyday_sample(source, {i.conversation for i in labeled}, n, seed=17,
+                            label=f"{source}_unlabeled", folder=folder)
 
 
 def calibration_pool(taken: Sequence[RealItem], source: str, n: int,
@@ -214,12 +208,18 @@ def calibration_pool(taken: Sequence[RealItem], source: str, n: int,
     Thresholds are set on these for real chats' base rates (see ``everyday_budget`` in
     :mod:`heard.coding._train`), so they must be messages no model was trained on.
     """
-    used = {i.conversation for i in taken}
+    return _everyday_sample(source, {i.conversation for i in taken}, n, seed=29,
+                            label=f"{source}_calibration", folder=folder)
+
+
+def _everyday_sample(source: str, skip: set[str], n: int, *, seed: int, label: str,
+                     folder: str | Path | None) -> list[RealItem]:
+    """``n`` messages of ``source`` outside the ``skip`` conversations, each with the one before."""
     corpus = everyday_corpus(source, folder)
-    pool = [(conv.id, m, prev) for conv in corpus.conversations if conv.id not in used
+    pool = [(conv.id, m, prev) for conv in corpus.conversations if conv.id not in skip
             for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
-    pool = random.Random(29).sample(pool, min(n, len(pool)))
-    return [RealItem(m.message_id, f"{source}_calibration", conv, "train", m.sender, m.text,
+    pool = random.Random(seed).sample(pool, min(n, len(pool)))
+    return [RealItem(m.message_id, label, conv, "train", m.sender, m.text,
                      ((prev.sender, prev.text),) if prev is not None else (), frozenset())
             for conv, m, prev in pool]
 

@@ -7,7 +7,7 @@ import pytest
 
 from heard.coding import RuleCoder
 from heard.model import Code, Corpus, Evidence, Message
-from heard.patterns import scan_safety
+from heard.patterns import SafetyFinding, scan_safety
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +197,15 @@ def test_safety_rules_keep_recall_after_the_precision_fixes(coder: RuleCoder, te
     assert flagged(coder, text), f"{text!r} not coded safety_risk"
 
 
+def _told(coder: RuleCoder, text: str) -> SafetyFinding:
+    """The one safety finding of ``text``, from the code as the coder gives it (rule ids too)."""
+    m = Message("c1", "c1-1", "A", None, text)
+    m.annotations["codes"] = tuple(c for c in coder.code_text(text) if c.name == "safety_risk")
+    assert m.annotations["codes"], f"{text!r} not coded safety_risk"
+    (finding,) = scan_safety(Corpus.from_messages([m])).findings
+    return finding
+
+
 # Danger told about someone else, as a person writes to a friend, a counsellor or a partner
 # (issue 10: the rules knew "you hit me" but not "my husband hits me"). Written for this test.
 @pytest.mark.parametrize("text", [
@@ -247,11 +256,7 @@ def test_safety_rules_told_violence_lookalikes_stay_clear(coder: RuleCoder, text
 ])
 def test_safety_rules_danger_told_gets_its_category(coder: RuleCoder, text: str,
                                                     category: str) -> None:
-    # the code as the coder gives it, with the ids of the rules that fired
-    m = Message("c1", "c1-1", "A", None, text)
-    m.annotations["codes"] = tuple(c for c in coder.code_text(text) if c.name == "safety_risk")
-    (finding,) = scan_safety(Corpus.from_messages([m])).findings
-    assert finding.category == category
+    assert _told(coder, text).category == category
 
 
 # Danger told the way people tell it when they don't use the words "abuse" or "suicide"
@@ -277,11 +282,7 @@ def test_safety_rules_danger_told_gets_its_category(coder: RuleCoder, text: str,
 ])
 def test_safety_rules_flag_danger_in_everyday_words(coder: RuleCoder, text: str,
                                                     category: str) -> None:
-    m = Message("c1", "c1-1", "A", None, text)
-    m.annotations["codes"] = tuple(c for c in coder.code_text(text) if c.name == "safety_risk")
-    assert m.annotations["codes"], f"{text!r} not coded safety_risk"
-    (finding,) = scan_safety(Corpus.from_messages([m])).findings
-    assert finding.category == category
+    assert _told(coder, text).category == category
 
 
 @pytest.mark.parametrize("text", [
