@@ -136,6 +136,16 @@ def _esconv(source: dict) -> Iterator[dict]:
         yield from _dialogue("esconv", str(n), turns)
 
 
+def _commonsense(source: dict) -> Iterator[dict]:
+    for rel in source["paths"]:
+        data = json.loads(_file(source, rel).read_text(encoding="utf-8"))
+        part = Path(rel).stem
+        for conv_id in sorted(data, key=int):
+            # turns alternate between the person in the situation (A) and a friend (B)
+            turns = [("AB"[i % 2], text) for i, text in enumerate(data[conv_id]["turns"])]
+            yield from _dialogue("commonsense_dialogues", f"{part}-{conv_id}", turns)
+
+
 def _sarcasm(source: dict) -> Iterator[dict]:
     path = _file(source, source["paths"][0])
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
@@ -178,6 +188,7 @@ def _topical(source: dict) -> Iterator[dict]:
 
 READERS = {
     "sms": _sms, "chitchat": _chitchat, "esconv": _esconv, "reddit_sarcasm": _sarcasm,
+    "commonsense_dialogues": _commonsense,
     "twitter_sarcasm": _sarcasm, "counsel_chat": _counsel, "topical_chat": _topical,
 }
 
@@ -212,6 +223,16 @@ def _labels(name: str) -> dict[str, list[str]]:
     return out
 
 
+def _wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion (stdlib only, like the rest of this script)."""
+    if not n:
+        return 0.0, 1.0
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def stats() -> None:
     """Print the counts that data/DATASHEET.md quotes (labels need no cache; texts do)."""
     first, second = _labels("pass1"), _labels("pass2")
@@ -226,21 +247,30 @@ def stats() -> None:
             for line in fh:
                 src = json.loads(line)["source"]
                 total[src] = total.get(src, 0) + 1
-    print(f"{'source':<16} {'role':<5} {'utterances':>10} {'labeled':>8} {'no code':>8} "
+    width = max(len(s["id"]) for s in sources())
+    print(f"{'source':<{width}} {'role':<5} {'utterances':>10} {'labeled':>8} {'no code':>8} "
           f"{'conflict':>8}")
     conflict = {"criticism", "contempt", "escaping_blame", "proving_wrong", "reframing",
                 "counter_blame", "withdrawal", "hardening", "breaking_point", "safety_risk"}
     for src in [s["id"] for s in sources()]:
         rows = by_source.get(src, [])
-        print(f"{src:<16} {role[src]:<5} {total.get(src, 0):>10} {len(rows):>8} "
+        print(f"{src:<{width}} {role[src]:<5} {total.get(src, 0):>10} {len(rows):>8} "
               f"{sum(not r for r in rows):>8} {sum(bool(conflict & set(r)) for r in rows):>8}")
-    print(f"{'all':<16} {'':<5} {sum(total.values()):>10} {len(first):>8}")
+    print(f"{'all':<{width}} {'':<5} {sum(total.values()):>10} {len(first):>8}")
     counts: dict[str, int] = {}
     for codes in first.values():
         for c in codes:
             counts[c] = counts.get(c, 0) + 1
     print("codes (first pass): " + ", ".join(f"{k} {v}" for k, v in
                                             sorted(counts.items(), key=lambda kv: -kv[1])))
+    for path in sorted((HERE / "labels").glob("presumption_*.jsonl")):
+        rows = [json.loads(line)["codes"] for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+        hits = sum(bool(conflict & set(r)) for r in rows)
+        low, high = _wilson(hits, len(rows))
+        print(f"presumption check {path.stem.split('_', 1)[1]}: {len(rows)} coded blind, "
+              f"{sum(map(bool, rows))} with any code, {hits} with a conflict code "
+              f"({hits / max(1, len(rows)):.1%}, 95% interval {low:.1%}-{high:.1%})")
     both = [uid for uid in second if uid in first]
     same = sum(set(first[u]) == set(second[u]) for u in both)
     any_same = sum(bool(first[u]) == bool(second[u]) for u in both)

@@ -32,7 +32,9 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
 
     ``y`` may be a label indicator matrix (multi-label: ``predict`` gives a 0/1 matrix, one
     column per label, where the calibrated probability reaches the label's threshold) or a 1-D
-    array of class labels (``predict`` gives the most probable class).
+    array of class labels (``predict`` gives the most probable class). An indicator matrix
+    may hold -1 where a label is unknown: that row is left out of that label's regression,
+    calibration and threshold (text presumed free of some labels says nothing of the others).
 
     Parameters
     ----------
@@ -113,8 +115,8 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
             self._multilabel = False
         else:
             Y = np.asarray(y)
-            if not np.isin(Y, (0, 1)).all():
-                raise ValueError("a 2-D y must be a 0/1 label indicator matrix")
+            if not np.isin(Y, (-1, 0, 1)).all():
+                raise ValueError("a 2-D y must be a 0/1 label indicator matrix (-1: unknown)")
             Y = Y.astype(np.int8)
             self.classes_ = np.arange(Y.shape[1])
             self._multilabel = True
@@ -126,8 +128,14 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
         coef = np.zeros((n_labels, X.shape[1]), dtype=np.float32)
         intercept = np.zeros(n_labels)
         self._n_iter: list[int] = []
+        known = Y >= 0
+        everywhere = np.arange(n)
         for j in range(n_labels):
-            coef[j], intercept[j] = self._fit_one(X, Y[:, j])
+            if known[:, j].all():
+                coef[j], intercept[j] = self._fit_one(X, Y[:, j])
+            else:
+                rows = everywhere[known[:, j]]
+                coef[j], intercept[j] = self._fit_one(X[rows], Y[rows, j], rows)
         self.n_iter_ = np.array(self._n_iter[:n_labels], dtype=np.int32)
         a, b = np.ones(n_labels), np.zeros(n_labels)
         thresholds = np.full(n_labels, 0.5)
@@ -137,14 +145,16 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
             oof = np.zeros((n, n_labels))
             for train, test in folds:
                 for j in range(n_labels):
-                    w, c = self._fit_one(X[train], Y[train, j], train)
+                    rows = train[known[train, j]]
+                    w, c = self._fit_one(X[rows], Y[rows, j], rows)
                     oof[test, j] = X[test] @ w.astype(np.float64) + c
             floors = self._by_label(self.recall_floor)
             betas = self._by_label(self.threshold_beta)
             for j in range(n_labels):
-                a[j], b[j] = _platt(oof[:, j], Y[:, j])
+                k = known[:, j]
+                a[j], b[j] = _platt(oof[k, j], Y[k, j])
                 oof[:, j] = _sigmoid(a[j] * oof[:, j] + b[j])
-                thresholds[j] = _best_threshold(oof[:, j], Y[:, j], floors.get(j),
+                thresholds[j] = _best_threshold(oof[k, j], Y[k, j], floors.get(j),
                                                 betas.get(j, 1.0))
             self.oof_proba_ = oof
         self.coef_, self.intercept_ = coef, intercept
@@ -250,7 +260,7 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    if y.min() == y.max():
+    if not y.size or y.min() == y.max():
         return 1.0, 0.0
     model = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)
     model.fit(scores.reshape(-1, 1), y)

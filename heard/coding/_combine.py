@@ -66,7 +66,8 @@ def choose_authority(model_pred: np.ndarray, Y: np.ndarray, inputs: Sequence[Mes
     """Authoritative codes and rules, from out-of-fold model predictions on training rows.
 
     ``model_pred`` and ``Y`` are 0/1 arrays of shape (n_messages, n_codes), columns in
-    ``codes`` order. Returns both tuples sorted (codes in ``codes`` order, rules by id).
+    ``codes`` order; -1 in ``Y`` (label unknown) leaves that row out of that code's choice.
+    Returns both tuples sorted (codes in ``codes`` order, rules by id).
     """
     threshold = float(settings["rule_threshold"])
     margin = float(settings["authoritative_margin"])
@@ -75,20 +76,23 @@ def choose_authority(model_pred: np.ndarray, Y: np.ndarray, inputs: Sequence[Mes
     auth_codes = set(ALWAYS_AUTHORITATIVE)
     auth_rules: set[str] = set()
     for j, code in enumerate(codes):
-        fired = [_fired(item, code, threshold) for item in inputs]
-        rule_pred = np.array([bool(f) for f in fired])
-        base = _f1(model_pred[:, j].astype(bool), Y[:, j])
-        if code not in auth_codes and _f1(model_pred[:, j].astype(bool) | rule_pred,
-                                          Y[:, j]) > base + margin:
+        known = Y[:, j] >= 0
+        y = Y[known, j]
+        pred = model_pred[known, j].astype(bool)
+        fired = [_fired(item, code, threshold)
+                 for item, k in zip(inputs, known, strict=True) if k]
+        rule_pred = np.array([bool(f) for f in fired], dtype=bool)
+        base = _f1(pred, y)
+        if code not in auth_codes and _f1(pred | rule_pred, y) > base + margin:
             auth_codes.add(code)
         if code in auth_codes:
             continue
         for rule in sorted({r for f in fired for r in f}):
-            hits = np.array([rule in f for f in fired])
+            hits = np.array([rule in f for f in fired], dtype=bool)
             n = int(hits.sum())
-            if n < min_hits or Y[hits, j].mean() < precision:
+            if n < min_hits or y[hits].mean() < precision:
                 continue
-            if _f1(model_pred[:, j].astype(bool) | hits, Y[:, j]) >= base:
+            if _f1(pred | hits, y) >= base:
                 auth_rules.add(rule)
     return tuple(c for c in codes if c in auth_codes), tuple(sorted(auth_rules))
 

@@ -86,6 +86,42 @@ def test_everyday_budget_caps_the_share_of_everyday_rows_a_conflict_code_takes()
     assert raise_to_everyday_budget(clf, everyday[:0], ["contempt", "bid"], budget) == {}
 
 
+def test_classifier_unknown_labels_are_left_out_of_that_label_only() -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(240, 3))
+    Y = np.c_[X[:, 0] > 0.2, X[:, 1] > 0.2].astype(np.int8)
+    # the last 80 rows look like the first label's positives, carry a mark of their own
+    # (their source), and the first label is unknown there
+    X[160:, 0] = 2.0
+    X[160:, 2] = 3.0
+    partial = Y.copy()
+    partial[160:, 0] = -1
+    Y[160:, 0] = 0
+    clf = MultiLabelCodeClassifier(calibration_folds=3).fit(X, partial)
+    known_only = MultiLabelCodeClassifier(calibration_folds=3).fit(X[:160], Y[:160])
+    as_negatives = MultiLabelCodeClassifier(calibration_folds=3).fit(X, Y)
+    np.testing.assert_allclose(clf.coef_[0], known_only.coef_[0], rtol=1e-6)
+    assert clf.predict(X[160:])[:, 0].mean() > 0.9
+    assert as_negatives.predict(X[160:])[:, 0].mean() < 0.8  # what presuming a negative does
+    # the second label knows every row and learns from all of them
+    np.testing.assert_allclose(clf.coef_[1], as_negatives.coef_[1], rtol=1e-6)
+    nowhere = partial.copy()
+    nowhere[:, 0] = -1  # a label no row knows is a constant, not an error
+    assert MultiLabelCodeClassifier(calibration_folds=3).fit(X, nowhere).coef_[0].any() == 0
+    with pytest.raises(ValueError, match="-1: unknown"):
+        MultiLabelCodeClassifier().fit(X, np.c_[Y[:, 0], Y[:, 1] * 2])
+
+
+def test_training_rows_presumed_free_of_conflict_leave_the_other_codes_unknown() -> None:
+    from heard.coding._train import _indicator
+
+    codes = ["contempt", "emotional_truth", "safety_risk"]
+    Y = _indicator([{"emotional_truth"}, set()], codes,
+                   [frozenset(), frozenset({"emotional_truth"})])
+    assert Y.tolist() == [[0, 1, 0], [0, -1, 0]]
+    assert _indicator([set()], codes).tolist() == [[0, 0, 0]]
+
+
 def test_classifier_threshold_beta_favors_precision() -> None:
     rng = np.random.default_rng(2)
     X = rng.normal(size=(300, 3))

@@ -48,3 +48,21 @@ def test_combine_rule_raises_only_authoritative_rules_and_codes() -> None:
     assert used[:, 0].tolist() == [True, False, False, False]
     assert used[:, 1].tolist() == [False, False, False, True]
     assert scores[0, 0] == 0.8 and scores[3, 1] == 0.9
+
+
+def test_combine_rows_whose_label_is_unknown_do_not_count_against_a_rule() -> None:
+    # a rule hits 5 rows with the code and 15 whose label of it is unknown (text presumed free
+    # of other codes says nothing of this one); the model finds 5 more. Among the rows that
+    # know, the rule only adds right answers; counted as negatives it would look loose
+    rows = [_row("precise")] * 20 + [_row(None)] * 10
+    y = np.zeros((30, 2), dtype=np.int8)
+    y[:5, 0] = 1
+    y[5:20, 0] = -1
+    y[20:25, 0] = 1
+    model = np.zeros_like(y)
+    model[20:25, 0] = 1
+    codes, _ = choose_authority(model, y, rows, CODES, SETTINGS)
+    assert codes == ("reframing", "safety_risk")
+    as_negatives = np.where(y < 0, 0, y).astype(np.int8)
+    codes, rules = choose_authority(model, as_negatives, rows, CODES, SETTINGS)
+    assert codes == ("safety_risk",) and rules == ()

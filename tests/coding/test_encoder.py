@@ -11,7 +11,15 @@ import pytest
 
 from heard.coding import EncoderCoder, codebook
 from heard.coding._encoder import _packaged_dir, load_encoder
-from heard.coding._real import RealItem, calibration_pool, evaluate_real, load_real, real_corpus
+from heard.coding._real import (
+    RealItem,
+    _conflict,
+    calibration_pool,
+    evaluate_real,
+    load_real,
+    presumed_conflict_free,
+    real_corpus,
+)
 from heard.errors import DataFileError, InputError
 from heard.model import Corpus, Message
 
@@ -154,19 +162,27 @@ def test_real_load_filters_roles_and_keeps_context(tmp_path: Path) -> None:
     assert "day:1:1" not in {i.id for i in test}  # unlabeled: not an evaluation item
 
 
-def test_real_calibration_pool_keeps_away_from_training_conversations(tmp_path: Path) -> None:
+def _unlabeled_days(tmp_path: Path, conversations: int, turns: int) -> Path:
+    """A data/real folder whose one unlabeled source "day" has these conversations."""
     base = tmp_path / "real"
     (base / "cache").mkdir(parents=True)
     with (base / "cache" / "utterances.jsonl").open("w") as fh:
-        for conv in range(1, 5):
-            for k in range(3):
+        for conv in range(1, conversations + 1):
+            for k in range(turns):
                 fh.write(json.dumps({"id": f"day:{conv}:{k}", "source": "day", "role": "train",
                                      "conversation": f"day:{conv}", "speaker": "AB"[k % 2],
                                      "text": f"message {conv}.{k}", "context": []}) + "\n")
-    taken = [RealItem("day:1:0", "day_unlabeled", "day:1", "train", "A", "message 1.0", (),
-                      frozenset()),
-             RealItem("day:3:2", "day_unlabeled", "day:3", "train", "A", "message 3.2", (),
-                      frozenset())]
+    return base
+
+
+def _taken(*ids: str) -> list[RealItem]:
+    return [RealItem(i, "day_unlabeled", i.rsplit(":", 1)[0], "train", "A", "", (), frozenset())
+            for i in ids]
+
+
+def test_real_calibration_pool_keeps_away_from_training_conversations(tmp_path: Path) -> None:
+    base = _unlabeled_days(tmp_path, 4, 3)
+    taken = _taken("day:1:0", "day:3:2")
     pool = calibration_pool(taken, "day", 100, base)
     assert sorted(i.conversation for i in pool) == ["day:2"] * 3 + ["day:4"] * 3
     assert all(not i.gold for i in pool)
@@ -174,6 +190,19 @@ def test_real_calibration_pool_keeps_away_from_training_conversations(tmp_path: 
     assert second.context == (("A", "message 2.0"),)  # the message it answers
     assert [i.id for i in calibration_pool(taken, "day", 4, base)] == [
         i.id for i in calibration_pool(taken, "day", 4, base)]
+
+
+def test_real_presumed_conflict_free_rows_know_only_the_conflict_codes(tmp_path: Path) -> None:
+    rows = presumed_conflict_free(_taken("day:2:0"), "day", 100, _unlabeled_days(tmp_path, 3, 2))
+    assert sorted(i.id for i in rows) == ["day:1:0", "day:1:1", "day:3:0", "day:3:1"]
+    assert {i.source for i in rows} == {"day_conflict_free"}
+    names = codebook().names
+    for row in rows:
+        assert not row.gold
+        known = [c for c in names if c not in row.unknown]
+        assert known and all(_conflict((c,)) for c in known)
+        assert {"contempt", "safety_risk", "hardening"} <= set(known)
+        assert {"emotional_truth", "bid", "validation"} <= row.unknown
 
 
 def test_real_corpus_puts_each_item_after_its_context() -> None:

@@ -36,7 +36,7 @@ def test_real_sources_are_pinned_licensed_and_held_out(sources: list[dict]) -> N
             assert reserved not in name
 
 
-@pytest.mark.parametrize("name", ["pass1.jsonl", "pass2.jsonl"])
+@pytest.mark.parametrize("name", ["pass1.jsonl", "pass2.jsonl", "presumption_commonsense.jsonl"])
 def test_real_labels_are_codebook_codes_keyed_by_source_ids(name: str,
                                                             sources: list[dict]) -> None:
     known = set(codebook().names)
@@ -58,3 +58,13 @@ def test_real_labels_cover_enough_of_each_role(sources: list[dict]) -> None:
     second = {r["id"] for r in _rows("pass2.jsonl")}
     assert len(second) >= 500
     assert second <= {r["id"] for r in rows}
+
+
+def test_training_draws_unlabeled_text_from_train_sources_only(sources: list[dict]) -> None:
+    from heard.coding._train import SETTINGS
+
+    role = {s["id"]: s["role"] for s in sources}
+    named = [SETTINGS["presumed_negative_source"]] + [
+        SETTINGS[key]["source"] for key in ("conflict_free", "everyday_budget") if SETTINGS[key]]
+    named += SETTINGS["real_sources_left_out"]
+    assert named and all(role[n] == "train" for n in named)
