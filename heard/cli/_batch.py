@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from heard.cli._options import add_import_options, read_options
 from heard.cli._progress import progress_bar
 from heard.cli._shell import EXIT_OK, EXIT_USER
 from heard.cli._terminal import tell
-from heard.cli._values import MAX_PERMUTATIONS, encoding, whole
+from heard.cli._values import MAX_PERMUTATIONS, whole
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -48,32 +49,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    metavar="N",
                    help="permutations of the sequential tests' baseline (default 1000)")
     a.add_argument("--seed", type=whole(0), default=0, help="seed of every random step (default 0)")
-    r = p.add_argument_group("import options")
-    r.add_argument("--format", dest="input_format", metavar="FORMAT",
-                   help="the format of a folder's exports (default: detected)")
-    r.add_argument("--tz", metavar="ZONE", help="time zone of exports with local clock time")
-    r.add_argument("--date-order", choices=["DMY", "MDY", "YMD"],
-                   help="day/month order when an export leaves it ambiguous")
-    r.add_argument("--encoding", default="utf-8", type=encoding, help="text encoding of the files")
-    r.add_argument("--time-format", metavar="FMT", help="strptime format of timestamps")
-    r.add_argument("--max-chars", type=whole(1), default=50_000,
-                   help="skip (and report) messages longer than this")
+    add_import_options(p, one_chat=False)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from heard.batch import PART_MESSAGES, Settings, run_batch
-    from heard.ingest import ReadOptions
 
-    if args.tz:
-        from heard.ingest import zone
-
-        zone(args.tz)
     settings = Settings(
         engine=args.engine, given_codes=args.given_codes, dynamics=not args.no_dynamics,
         n_permutations=args.permutations, seed=args.seed, format=args.input_format,
-        options=ReadOptions(encoding=args.encoding, tz=args.tz, date_order=args.date_order,
-                            time_format=args.time_format, max_chars=args.max_chars))
+        options=read_options(args))
     with progress_bar() as bar:
         def progress(done: int, total: int) -> None:
             if bar is not None:

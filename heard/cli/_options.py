@@ -10,31 +10,39 @@ from heard.cli._values import encoding, number, whole
 from heard.errors import OptionError
 
 
-def add_import_options(p: argparse.ArgumentParser, *, format_flag: str = "--format") -> None:
+def add_import_options(p: argparse.ArgumentParser, *, format_flag: str = "--format",
+                       one_chat: bool = True) -> None:
+    """How to read an export; ``one_chat=False`` (many couples) leaves out the options that
+    pick people, columns or a chat within one export."""
     g = p.add_argument_group("import options")
     g.add_argument(format_flag, dest="input_format", metavar="FORMAT",
                    help="the export's format (default: detected)")
-    g.add_argument("--me", metavar="NAME", help="which sender is you")
-    g.add_argument("--pair", nargs=2, metavar=("A", "B"),
-                   help="the two people to analyze in a group chat")
+    if one_chat:
+        g.add_argument("--me", metavar="NAME", help="which sender is you")
+        g.add_argument("--pair", nargs=2, metavar=("A", "B"),
+                       help="the two people to analyze in a group chat")
     g.add_argument("--tz", metavar="ZONE",
                    help="time zone of exports that record local clock time, e.g. Europe/Berlin")
     g.add_argument("--date-order", choices=["DMY", "MDY", "YMD"],
                    help="day/month order when the export leaves it ambiguous")
-    g.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
-                   help="CSV column for a field (timestamp, sender, text, ...); repeatable")
-    g.add_argument("--encoding", default="utf-8", type=encoding, help="text encoding of the file")
+    if one_chat:
+        g.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                       help="CSV column for a field (timestamp, sender, text, ...); repeatable")
+    g.add_argument("--encoding", default="utf-8", type=encoding, help="text encoding of the export")
     g.add_argument("--time-format", metavar="FMT", help="strptime format of timestamps")
-    g.add_argument("--chat", metavar="NAME", help="which chat to import from a multi-chat export")
+    if one_chat:
+        g.add_argument("--chat", metavar="NAME",
+                       help="which chat to import from a multi-chat export")
     g.add_argument("--max-chars", type=whole(1), default=50_000,
                    help="skip (and report) messages longer than this")
 
 
 def read_options(args: argparse.Namespace) -> Any:
+    """The :class:`~heard.ingest.ReadOptions` of :func:`add_import_options`' options."""
     from heard.ingest import ReadOptions
 
     column_map: dict[str, str] = {}
-    for item in args.map:
+    for item in getattr(args, "map", []):
         field, sep, column = item.partition("=")
         if not sep or not field.strip() or not column.strip():
             raise OptionError.from_code("E017", value=item)
@@ -43,16 +51,17 @@ def read_options(args: argparse.Namespace) -> Any:
         from heard.ingest import zone
 
         zone(args.tz)
+    pair = getattr(args, "pair", None)
     return ReadOptions(
         encoding=args.encoding,
         tz=args.tz,
         date_order=args.date_order,
-        me=args.me,
-        pair=tuple(args.pair) if args.pair else None,
+        me=getattr(args, "me", None),
+        pair=tuple(pair) if pair else None,
         column_map=column_map,
         time_format=args.time_format,
         max_chars=args.max_chars,
-        chat=args.chat,
+        chat=getattr(args, "chat", None),
     )
 
 

@@ -36,6 +36,9 @@ MISSING = "no-such-export.jsonl"  # reading it would be E001: a parse-time refus
     ["analyze", MISSING, "--engine", "nope"],
     ["analyze", MISSING, "--date-order", "DDD"],
     ["import", MISSING, "--max-chars", "-3"],
+    ["batch", MISSING, "-o", "out", "--date-order", "DDD"],
+    ["batch", MISSING, "-o", "out", "--encoding", "no-such-codec"],
+    ["batch", MISSING, "-o", "out", "--me", "Ana"],  # many couples: no one person is "me"
     ["code", MISSING, "--llm-timeout", "nan"],
     ["simulate", MISSING, "--runs", "0"],
     ["simulate", MISSING, "--runs", "1000000000"],
