@@ -302,3 +302,44 @@ def test_safety_rules_flag_danger_in_everyday_words(coder: RuleCoder, text: str,
 ])
 def test_safety_rules_everyday_words_stay_clear(coder: RuleCoder, text: str) -> None:
     assert not flagged(coder, text), f"{text!r} coded safety_risk"
+
+
+# Danger told by what it does rather than named (seventh round; rules written from the dev probe
+# set's misses, these sentences written for this test)
+@pytest.mark.parametrize(("text", "category"), [
+    ("i banged my head against the wall again till it went quiet", "self-harm"),
+    ("I cut my thighs where nobody looks", "self-harm"),
+    ("left notes for everyone in the kitchen drawer", "self-harm"),
+    ("sat on the bridge last night thinking how easy it would be to just let go", "self-harm"),
+    ("I don't think I'll be around by Christmas", "self-harm"),
+    ("throwing up when I eat anything bigger than a biscuit", "self-harm"),
+    ("under 600 calories today and I still went for a run", "self-harm"),
+    ("my hands shake when I hear his car in the drive", "violence"),
+    ("she flinches when he raises his voice", "violence"),
+    ("lovely flat. shame if something happened to it while you're at work", "threat"),
+    ("post that and I will ruin your life", "threat"),
+    ("he has my car keys and says I get them back if I behave", "coercive control"),
+    ("she changed the wifi password so I can't message anyone while she's out", "coercive control"),
+    ("he put a camera in the bedroom and never told me", "coercive control"),
+    ("her dad threw a plate at her during dinner", "violence"),
+    ("mum used to hold my head under the bath water when I cried", "violence"),
+])
+def test_safety_rules_flag_danger_told_by_what_it_does(coder: RuleCoder, text: str,
+                                                      category: str) -> None:
+    assert category in _told(coder, text).categories, _told(coder, text)
+
+
+@pytest.mark.parametrize("text", [
+    "I haven't eaten since Tuesday, work has been mad, pizza tonight?",
+    "I keep a bag packed by the door for the hospital, baby's due any day",
+    "my hands are freezing, bring gloves",
+    "I'm so scared of spiders honestly",
+    "banged my head on the cupboard door again lol",
+    "she threw a party for him at the office",
+    "we left notes for the cleaner on the fridge",
+    "how tall is the Eiffel Tower anyway",
+    "I put a camera on the bird feeder, look at this robin",
+])
+def test_safety_rules_told_by_what_it_does_lookalikes_stay_clear(coder: RuleCoder,
+                                                                 text: str) -> None:
+    assert not flagged(coder, text), f"{text!r} coded safety_risk"
