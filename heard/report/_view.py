@@ -165,7 +165,7 @@ def _caveats(analysis: Analysis) -> list[str]:
 def _measured_caveat(m: dict[str, Any]) -> str:
     """How the coder did on real conversations nobody at heard wrote, in plain words."""
     everyday = next(iter(m.get("everyday", {}).values()), None)
-    text = (f"How far to trust the codes: on {m['held_out_messages']} messages from real "
+    text = (f"How far to trust the codes: on {m['held_out_messages']:,} messages from real "
             "conversations that heard's coder never learned from, it agreed only in part with "
             "careful coding from heard's codebook: on a scale where 1 is full agreement and 0 "
             f"none, {m['macro_f1_codes']:.2f} for the codes and "
