@@ -1,0 +1,127 @@
+"""Dev figures on train-side text only: what a training setting is chosen on before its one
+held-out run (``data/DATASHEET.md`` quotes them).
+
+Three dev sets, fixed by hashes of conversation ids so they never move, none trained on, and
+no held-out (``test``) source read:
+
+- A: 30% of the labeled ``reddit_sarcasm`` threads: F1 of the fight moves in replies;
+- B: up to 6,000 ``chitchat`` and 1,500 ``sms`` messages (7,394 today) of conversations with
+  no labeled or presumed message: the share given a conflict code, and any code;
+- C: 30% of the ``commonsense_dialogues`` conversations: the same shares.
+
+Run from the repository root, with the real texts built (``real_data.py fetch`` and
+``build``); a fit takes about 8 minutes on a 2-core CPU::
+
+    .venv/bin/python data/real/dev_check.py                                  # as shipped
+    .venv/bin/python data/real/dev_check.py --set conflict_free=null         # without it
+    .venv/bin/python data/real/dev_check.py --set real_sources_left_out=[]   # Reddit in
+
+``--set KEY=JSON`` overrides one of ``heard.coding._train.SETTINGS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from heard.coding import TrainedCoder, evaluate
+from heard.coding._real import (
+    RealItem,
+    _conflict,
+    everyday_corpus,
+    presumed_conflict_free,
+    real_corpus,
+    training_items,
+)
+from heard.coding._train import (
+    SETTINGS,
+    corpus_inputs,
+    fit_model,
+    load_corpus,
+    real_inputs,
+    with_codebook_examples,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+FIGHT_CODES = ("contempt", "proving_wrong", "counter_blame", "criticism", "reframing")
+
+
+def _share(key: str) -> float:
+    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def _unlabeled(source: str, taken: set[str], lo: float, hi: float, n: int) -> list[RealItem]:
+    """Up to ``n`` messages of the ``source`` conversations whose hash falls in [lo, hi)."""
+    pool = [(conv.id, m, prev) for conv in everyday_corpus(source).conversations
+            if conv.id not in taken and lo <= _share("ev" + conv.id) < hi
+            for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
+    pool = random.Random(5).sample(pool, min(n, len(pool)))
+    return [RealItem(m.message_id, f"{source}_dev", conv, "train", m.sender, m.text,
+                     ((prev.sender, prev.text),) if prev is not None else (), frozenset())
+            for conv, m, prev in pool]
+
+
+def _coded(model: Any, items: list[RealItem]) -> list[set[str]]:
+    corpus, targets = real_corpus(items)
+    TrainedCoder(model=model).fit().transform(corpus)
+    return [set(t.code_names) for t in targets]
+
+
+def _shares(coded: list[set[str]]) -> dict[str, float]:
+    return {"conflict": round(sum(map(_conflict, coded)) / len(coded), 4),
+            "any": round(sum(map(bool, coded)) / len(coded), 4), "messages": len(coded)}
+
+
+def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
+    s = {**SETTINGS, **settings}
+    items = training_items(presumed=int(s["presumed_negatives"]),
+                           source=s["presumed_negative_source"])
+    dev_a = [i for i in items if i.source == "reddit_sarcasm" and _share(i.conversation) < 0.3]
+    held = {i.id for i in dev_a}
+    train = [i for i in items if i.id not in held and i.source not in s["real_sources_left_out"]]
+    taken = {i.conversation for i in items}
+    dev_b = (_unlabeled("chitchat", taken, 0.5, 1.0, 6000)
+             + _unlabeled("sms", taken, 0.5, 1.0, 1500))
+    dev_c = _unlabeled("commonsense_dialogues", set(), 0.0, 0.3, 100_000)
+    if s["conflict_free"]:
+        away = [RealItem("", "", c, "train", "", "", (), frozenset())
+                for c in {i.conversation for i in dev_c}]
+        train += presumed_conflict_free(train + away, s["conflict_free"]["source"],
+                                        int(s["conflict_free"]["messages"]))
+    messages, gold, couples = with_codebook_examples(*load_corpus(REPO / "data" / "corpus"), s)
+    inputs = corpus_inputs(messages, s["rule_feature_threshold"])
+    r_inputs, r_gold, r_groups = real_inputs(train, s["rule_feature_threshold"])
+    model = fit_model(inputs + r_inputs, gold + r_gold, couples + r_groups, seed=0, settings=s,
+                      unknown=[frozenset[str]()] * len(inputs) + [i.unknown for i in train])
+    ev = evaluate([set(i.gold) for i in dev_a], _coded(model, dev_a),
+                  groups=[i.conversation for i in dev_a]).to_dict()
+    return {"settings": settings, "training_rows": len(train),
+            "A_reddit_held_back": {c["label"]: round(c["f1"], 3) for c in ev["codes"]
+                                   if c["label"] in FIGHT_CODES},
+            "B_chitchat_sms": _shares(_coded(model, dev_b)),
+            "C_commonsense_held_back": _shares(_coded(model, dev_c))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="override one training setting (repeatable)")
+    args = ap.parse_args()
+    settings: dict[str, Any] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in SETTINGS:
+            ap.error(f"--set {key}: not a training setting ({', '.join(SETTINGS)})")
+        try:
+            settings[key] = json.loads(value)
+        except json.JSONDecodeError:
+            ap.error(f"--set {key}: {value!r} is not JSON (write strings in quotes, null for off)")
+    print(json.dumps(dev_check(settings), indent=1))
+
+
+if __name__ == "__main__":
+    main()
