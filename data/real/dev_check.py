@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import random
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from heard.coding import TrainedCoder, evaluate
 from heard.coding._real import (
     RealItem,
     _conflict,
-    everyday_corpus,
+    _everyday_sample,
     presumed_conflict_free,
     real_corpus,
     training_items,
@@ -42,8 +41,9 @@ from heard.coding._train import (
     corpus_inputs,
     fit_model,
     load_corpus,
-    real_inputs,
+    real_rows,
     with_codebook_examples,
+    with_real_rows,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,13 +56,8 @@ def _share(key: str) -> float:
 
 def _unlabeled(source: str, taken: set[str], lo: float, hi: float, n: int) -> list[RealItem]:
     """Up to ``n`` messages of the ``source`` conversations whose hash falls in [lo, hi)."""
-    pool = [(conv.id, m, prev) for conv in everyday_corpus(source).conversations
-            if conv.id not in taken and lo <= _share("ev" + conv.id) < hi
-            for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
-    pool = random.Random(5).sample(pool, min(n, len(pool)))
-    return [RealItem(m.message_id, f"{source}_dev", conv, "train", m.sender, m.text,
-                     ((prev.sender, prev.text),) if prev is not None else (), frozenset())
-            for conv, m, prev in pool]
+    return _everyday_sample(source, taken, n, seed=5, label=f"{source}_dev", folder=None,
+                            keep=lambda conv: lo <= _share("ev" + conv) < hi)
 
 
 def _coded(model: Any, items: list[RealItem]) -> list[set[str]]:
@@ -93,10 +88,9 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
         train += presumed_conflict_free(train + away, s["conflict_free"]["source"],
                                         int(s["conflict_free"]["messages"]))
     messages, gold, couples = with_codebook_examples(*load_corpus(REPO / "data" / "corpus"), s)
-    inputs = corpus_inputs(messages, s["rule_feature_threshold"])
-    r_inputs, r_gold, r_groups = real_inputs(train, s["rule_feature_threshold"])
-    model = fit_model(inputs + r_inputs, gold + r_gold, couples + r_groups, seed=0, settings=s,
-                      unknown=[frozenset[str]()] * len(inputs) + [i.unknown for i in train])
+    inputs, gold, couples, unknown = with_real_rows(
+        corpus_inputs(messages, s["rule_feature_threshold"]), gold, couples, real_rows(train, s))
+    model = fit_model(inputs, gold, couples, seed=0, settings=s, unknown=unknown)
     ev = evaluate([set(i.gold) for i in dev_a], _coded(model, dev_a),
                   groups=[i.conversation for i in dev_a]).to_dict()
     return {"settings": settings, "training_rows": len(train),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -231,11 +231,13 @@ def presumed_conflict_free(taken: Sequence[RealItem], source: str, n: int,
 
 
 def _everyday_sample(source: str, skip: set[str], n: int, *, seed: int, label: str,
-                     folder: str | Path | None, unknown: frozenset[str] = frozenset()
-                     ) -> list[RealItem]:
-    """``n`` messages of ``source`` outside the ``skip`` conversations, each with the one before."""
+                     folder: str | Path | None, unknown: frozenset[str] = frozenset(),
+                     keep: Callable[[str], bool] | None = None) -> list[RealItem]:
+    """``n`` messages of ``source`` outside the ``skip`` conversations (and inside ``keep``'s,
+    when given), each with the one before."""
     corpus = everyday_corpus(source, folder)
-    pool = [(conv.id, m, prev) for conv in corpus.conversations if conv.id not in skip
+    pool = [(conv.id, m, prev) for conv in corpus.conversations
+            if conv.id not in skip and (keep is None or keep(conv.id))
             for prev, m in zip([None, *conv.messages[:-1]], conv.messages, strict=True)]
     pool = random.Random(seed).sample(pool, min(n, len(pool)))
     return [RealItem(m.message_id, label, conv, "train", m.sender, m.text,

@@ -32,8 +32,8 @@ from heard.model import Corpus, Message, codebook
 
 __all__ = ["CrossValidation", "RealRows", "code_classifier", "codebook_examples",
            "corpus_inputs", "cross_validate", "fit_model", "load_corpus",
-           "raise_to_everyday_budget", "train", "training_card", "with_codebook_examples",
-           "write_trained"]
+           "raise_to_everyday_budget", "real_rows", "train", "training_card",
+           "with_codebook_examples", "with_real_rows", "write_trained"]
 
 #: Model settings: chosen once on grouped cross-validation of the corpus, never on the
 #: reference sample.
@@ -186,8 +186,6 @@ class RealRows:
 
 
 def _real_rows(real: str | Path | None, s: dict[str, Any], log: Any) -> RealRows:
-    from collections import Counter
-
     from heard.coding._real import calibration_pool, presumed_conflict_free, training_items
 
     if not s["real_text"]:
@@ -198,14 +196,30 @@ def _real_rows(real: str | Path | None, s: dict[str, Any], log: Any) -> RealRows
     if items and s["conflict_free"]:
         spec = s["conflict_free"]
         items += presumed_conflict_free(items, spec["source"], int(spec["messages"]), real)
-    inputs, gold, groups = real_inputs(items, s["rule_feature_threshold"])
     everyday: list[MessageInput] = []
     budget = s["everyday_budget"]
     if items and budget:
         pool = calibration_pool(items, budget["source"], int(budget["messages"]), real)
         everyday = real_inputs(pool, s["rule_feature_threshold"])[0]
+    return real_rows(items, s, everyday)
+
+
+def real_rows(items: Sequence[Any], settings: dict[str, Any],
+              everyday: Sequence[MessageInput] = ()) -> RealRows:
+    """Training rows of real utterances (:class:`~heard.coding._real.RealItem`)."""
+    from collections import Counter
+
+    inputs, gold, groups = real_inputs(items, settings["rule_feature_threshold"])
     return RealRows(inputs, gold, groups, dict(sorted(Counter(i.source for i in items).items())),
-                    everyday, [i.unknown for i in items])
+                    list(everyday), [i.unknown for i in items])
+
+
+def with_real_rows(inputs: list[MessageInput], gold: list[set[str]], groups: list[str],
+                   r: RealRows) -> tuple[list[MessageInput], list[set[str]], list[str],
+                                         list[frozenset[str]]]:
+    """Corpus rows then real rows, with each row's unknown codes (none for the corpus)."""
+    return (inputs + r.inputs, gold + r.gold, groups + r.groups,
+            [frozenset[str]()] * len(inputs) + r.unknown)
 
 
 def _indicator(gold: Sequence[set[str]], codes: Sequence[str],
@@ -330,8 +344,7 @@ def cross_validate(corpus_dir: str | Path, *, n_folds: int = CV_FOLDS, seed: int
     messages, gold, couples = with_codebook_examples(messages, gold, couples, s)
     inputs = corpus_inputs(messages, s["rule_feature_threshold"])
     r = _real_rows(real, s, log)
-    inputs, gold, couples = inputs + r.inputs, gold + r.gold, couples + r.groups
-    unknown = [frozenset[str]()] * (len(inputs) - len(r.inputs)) + r.unknown
+    inputs, gold, couples, unknown = with_real_rows(inputs, gold, couples, r)
     extra = list(range(n, len(inputs)))  # codebook examples and real text: in every training set
     predicted: list[set[str]] = [set() for _ in range(n)]
     splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
@@ -395,9 +408,9 @@ def train(corpus_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
                                                      corpus_couples, SETTINGS)
     inputs = corpus_inputs(messages, SETTINGS["rule_feature_threshold"])
     r = _real_rows(real, s, log)
-    model = fit_model(inputs + r.inputs, gold + r.gold, couples + r.groups, seed=seed,
-                      settings=s, everyday=r.everyday,
-                      unknown=[frozenset[str]()] * len(inputs) + r.unknown)
+    inputs, gold, couples, unknown = with_real_rows(inputs, gold, couples, r)
+    model = fit_model(inputs, gold, couples, seed=seed, settings=s, everyday=r.everyday,
+                      unknown=unknown)
     card = training_card(
         "heard trained coder (one-vs-rest logistic regression, Platt-calibrated)", seed,
         s, corpus_dir, corpus_messages, len(messages) - len(corpus_messages), model)

@@ -205,6 +205,26 @@ def test_real_presumed_conflict_free_rows_know_only_the_conflict_codes(tmp_path:
         assert {"emotional_truth", "bid", "validation"} <= row.unknown
 
 
+def test_training_rows_join_conflict_free_text_with_the_other_codes_unknown(
+        tmp_path: Path) -> None:
+    from heard.coding._features import MessageInput
+    from heard.coding._train import SETTINGS, _real_rows, with_real_rows
+
+    base = _real_dir(tmp_path)
+    settings = {**SETTINGS, "presumed_negatives": 0, "real_sources_left_out": [],
+                "conflict_free": {"source": "day", "messages": 10}}
+    rows = _real_rows(base, settings, None)
+    assert rows.by_source == {"day_conflict_free": 2, "sup": 2}
+    free = [u for u in rows.unknown if u]
+    assert len(free) == 2 and all("emotional_truth" in u and "contempt" not in u for u in free)
+    off = _real_rows(base, {**settings, "conflict_free": None}, None)
+    assert off.by_source == {"sup": 2} and not any(off.unknown)
+    corpus = [MessageInput(text="hi")]
+    inputs, gold, groups, unknown = with_real_rows(corpus, [set()], ["c1"], rows)
+    assert len(inputs) == len(gold) == len(groups) == len(unknown) == 5
+    assert unknown[0] == frozenset() and unknown[1:] == rows.unknown
+
+
 def test_real_corpus_puts_each_item_after_its_context() -> None:
     item = RealItem("x:1:2", "x", "x:1", "test", "B", "fine.",
                     (("A", "I feel alone"), ("B", "hm")), frozenset())
