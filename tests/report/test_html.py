@@ -274,6 +274,7 @@ def test_html_caveats_quote_the_coders_measured_figures(plain_analysis):
     page = html.unescape(render_html(coded))
     assert "How far to trust the codes" in page
     assert f"{measured['macro_f1_codes']:.2f} for the codes" in page
+    assert f"on {measured['held_out_messages']:,} messages from real" in page  # "2,000"
     everyday = next(iter(measured["everyday"].values()))
     assert f"{everyday['conflict']:.1%}" in page
 
