@@ -1,4 +1,6 @@
-"""Rule data: load, validate and compile the rule coder's rules, lexicons and context settings.
+"""Rule data: validate and compile the rule coder's rules, lexicons and context settings.
+
+Reading them, and the compiled form the packaged rules ship in, is :mod:`heard.coding._rule_load`.
 
 Everything that decides what the rule coder finds lives in data files under ``coding/data``:
 
@@ -44,7 +46,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import spacy
@@ -61,9 +62,10 @@ __all__ = [
     "ContextSpec",
     "Rule",
     "RuleSet",
+    "build_rule_set",
     "context_settings",
+    "lexicon_norms",
     "lexicons",
-    "load_rule_set",
     "norm_overrides",
     "normalize",
     "shared_nlp",
@@ -90,7 +92,8 @@ class ContextSpec:
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One compiled rule. ``patterns`` are Matcher token patterns; ``phrases`` go to a
-    PhraseMatcher (a lexicon rule)."""
+    PhraseMatcher (a lexicon rule). ``triggers``, when set, has one entry per pattern: the
+    word sets of which the pattern needs one word each (see :mod:`heard.coding._matching`)."""
 
     id: str
     code: str
@@ -106,6 +109,7 @@ class Rule:
     context: ContextSpec | None = None
     file: str = "<rules>"
     line: int = 0
+    triggers: tuple[tuple[frozenset[str], ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +181,10 @@ def normalize(doc: Doc) -> Doc:
     return doc
 
 
-def _norm_tokens(text: str) -> list[str]:
-    return [t.norm_ for t in normalize(shared_nlp().make_doc(text)) if not t.is_space]
+@cache
+def _norm_tokens(text: str) -> tuple[str, ...]:
+    # cached: the packaged templates tokenize the same few thousand chunks ~28,000 times
+    return tuple(t.norm_ for t in normalize(shared_nlp().make_doc(text)) if not t.is_space)
 
 
 def _split_groups(template: str) -> list[tuple[str, list[str] | None, bool]]:
@@ -277,14 +283,27 @@ def _slot(name: str, words: Mapping[str, frozenset[str]]) -> dict[str, Any]:
 
 def _joined_variants(tokens: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Add variants where a two-word sequence ("you are") is typed as one word ("ur")."""
-    variants = [tokens]
-    for pair, singles in _norms()["joined"].items():
+    joined = _joined_pairs()
+    found: list[tuple[int, int, list[str]]] = []
+    for i in range(len(tokens) - 1):
+        a, b = tokens[i].get("NORM"), tokens[i + 1].get("NORM")
+        if isinstance(a, str) and isinstance(b, str) and "OP" not in tokens[i]:
+            hit = joined.get((a, b))
+            if hit is not None:
+                found.append((hit[0], i, hit[1]))
+    # in the order of norms.json, then of position: the patterns come out as they always have
+    return [tokens, *([*tokens[:i], {"NORM": {"IN": singles}}, *tokens[i + 2:]]
+                      for _, i, singles in sorted(found, key=lambda f: f[:2]))]
+
+
+@cache
+def _joined_pairs() -> dict[tuple[str, str], tuple[int, list[str]]]:
+    """("you", "are") -> (its place in ``norms.json``, the one-word spellings ["ur", ...])."""
+    out: dict[tuple[str, str], tuple[int, list[str]]] = {}
+    for n, (pair, singles) in enumerate(_norms()["joined"].items()):
         first, second = pair.split()
-        for i in range(len(tokens) - 1):
-            a, b = tokens[i].get("NORM"), tokens[i + 1].get("NORM")
-            if a == first and b == second and "OP" not in tokens[i]:
-                variants.append([*tokens[:i], {"NORM": {"IN": singles}}, *tokens[i + 2:]])
-    return variants
+        out[(first, second)] = (n, singles)
+    return out
 
 
 def _groups() -> dict[str, list[str]]:
@@ -319,8 +338,12 @@ def _check_codes(values: Any, field: str, names: set[str], allow_groups: bool) -
 
 
 def _build(row: Any, file: str, line: int, words: Mapping[str, frozenset[str]],
-           phrase_lexicons: Mapping[str, tuple[str, ...]]) -> Rule:
-    """Validate one row and compile it; raise ValueError naming the first problem."""
+           phrase_lexicons: Mapping[str, tuple[str, ...]],
+           compiled: Sequence[Sequence[dict[str, Any]]] | None = None) -> Rule:
+    """Validate one row and compile it; raise ValueError naming the first problem.
+
+    ``compiled``: the patterns its phrase templates compile to, when already known.
+    """
     if not isinstance(row, dict):
         raise ValueError("a rule row must be a JSON object")
     unknown = sorted(set(row) - _KEYS)
@@ -358,8 +381,11 @@ def _build(row: Any, file: str, line: int, words: Mapping[str, frozenset[str]],
         if not isinstance(items, list) or not items or not all(
                 isinstance(p, str) and p.strip() for p in items):
             raise ValueError("'phrases' must be a non-empty list of non-empty strings")
-        for template in items:
-            patterns.extend(_compile_template(template, words))
+        if compiled is not None:
+            patterns = [list(p) for p in compiled]
+        else:
+            for template in items:
+                patterns.extend(_compile_template(template, words))
     elif "pattern" in row:
         pattern = row["pattern"]
         if not isinstance(pattern, list) or not pattern or not all(
@@ -402,49 +428,29 @@ def _context_spec(spec: Any, names: set[str]) -> ContextSpec:
                        unless_asked=unless_asked)
 
 
-def _packaged_rows() -> Iterable[tuple[str, int, str]]:
-    folder = resources.files("heard.coding").joinpath("data", "rules")
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".jsonl"):
-            for i, text in enumerate(entry.read_text(encoding="utf-8").splitlines(), 1):
-                yield entry.name, i, text
+def lexicon_norms() -> dict[str, frozenset[str]]:
+    """Every lexicon's entries as the token norms rules are matched on ("you're" -> "you are")."""
+    return {name: frozenset(" ".join(_norm_tokens(w)) for w in ws)
+            for name, ws in lexicons().items()}
 
 
-def _path_rows(path: Path) -> Iterable[tuple[str, int, str]]:
-    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
-    for f in files:
-        for i, text in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
-            yield f.name, i, text
+def build_rule_set(rows: Iterable[tuple[str, int, Any]], *,
+                   words: Mapping[str, frozenset[str]] | None = None,
+                   compiled: Mapping[str, Sequence[Sequence[dict[str, Any]]]] | None = None,
+                   ) -> RuleSet:
+    """Validate and compile ``(file, line, JSON text or row dict)`` rows into a :class:`RuleSet`.
 
-
-def load_rule_set(rules: str | Path | Sequence[Mapping[str, Any]] | None = None) -> RuleSet:
-    """Read, validate and compile rules: the packaged ones (``None``), a ``.jsonl`` file or a
-    folder of them, or a list of row dicts.
+    ``words`` (:func:`lexicon_norms`) and ``compiled`` (rule id -> patterns of its phrase
+    templates) skip the compiling where they are known to be current.
 
     Raises
     ------
     RuleSyntaxError
         E300, listing every bad row with its file and line.
     """
-    if rules is None:
-        return _packaged_rule_set()
-    return _load_rule_set(rules)
-
-
-@cache
-def _packaged_rule_set() -> RuleSet:
-    return _load_rule_set(None)
-
-
-def _load_rule_set(rules: str | Path | Sequence[Mapping[str, Any]] | None) -> RuleSet:
     raw = lexicons()
-    words = {name: frozenset(" ".join(_norm_tokens(w)) for w in ws) for name, ws in raw.items()}
-    if rules is None:
-        rows: Iterable[tuple[str, int, Any]] = _packaged_rows()
-    elif isinstance(rules, str | Path):
-        rows = _path_rows(Path(rules))
-    else:
-        rows = (("<rules>", i, row) for i, row in enumerate(rules, 1))
+    if words is None:
+        words = lexicon_norms()
     problems: list[str] = []
     built: list[Rule] = []
     seen: dict[str, str] = {}
@@ -458,7 +464,9 @@ def _load_rule_set(rules: str | Path | Sequence[Mapping[str, Any]] | None) -> Ru
                 problems.append(E.E301.format(file=file, line=line, detail=f"not JSON ({exc})"))
                 continue
         try:
-            rule = _build(item, file, line, words, raw)
+            rid = item.get("id") if isinstance(item, dict) else None
+            known = compiled.get(rid) if compiled and isinstance(rid, str) else None
+            rule = _build(item, file, line, words, raw, known)
         except ValueError as exc:
             problems.append(E.E301.format(file=file, line=line, detail=exc))
             continue

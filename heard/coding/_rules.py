@@ -7,8 +7,8 @@ How a message is coded
 2. Token patterns (phrase templates and patterns, spaCy ``Matcher`` syntax) and a
    ``PhraseMatcher`` on ``NORM`` (lexicon rules) find every rule hit, see
    :mod:`heard.coding._rule_data` for the rule schema. Patterns are bucketed by the words they
-   need and run as regular expressions over the token norms (``_RegexBucket``: the same hits
-   as spaCy's ``Matcher``, about twice as fast; a test checks both agree).
+   need and run as regular expressions over the token norms (:mod:`heard.coding._matching`:
+   the same hits as spaCy's ``Matcher``, about twice as fast; a test checks both agree).
 3. Each hit is checked (:mod:`heard.coding._negation`, :mod:`heard.coding._context`): its
    anchor, negation (``negatable`` rules), a later "but" (``contrast`` rules) and the rule's
    condition on the other sender's previous message. Surviving hits of rules with
@@ -30,12 +30,11 @@ missed threat costs far more than a second look at a false alarm.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from heard.coding._context import (
@@ -47,15 +46,10 @@ from heard.coding._context import (
     context_factor,
     resolve,
 )
+from heard.coding._matching import TriggeredMatcher
 from heard.coding._negation import TokenView, token_view
-from heard.coding._rule_data import (
-    Rule,
-    RuleSet,
-    load_rule_set,
-    norm_overrides,
-    normalize,
-    shared_nlp,
-)
+from heard.coding._rule_data import Rule, RuleSet, norm_overrides, normalize, shared_nlp
+from heard.coding._rule_load import load_rule_set
 from heard.coding._spans import merge_spans
 from heard.model import Code, Corpus, Evidence, Message, Step, codebook
 
@@ -114,7 +108,7 @@ class RuleCoder(Step):
                 phrase_matcher.add(rule.id, [normalize(nlp.make_doc(p)) for p in rule.phrases])
         self.rule_set_: RuleSet = rule_set
         self._by_key = {nlp.vocab.strings[r.id]: r for r in rule_set.rules}
-        self._matcher = _TriggeredMatcher(rule_set.rules)
+        self._matcher = TriggeredMatcher(rule_set.rules)
         self._phrase_matcher = phrase_matcher
         words, strings = rule_set.words, nlp.vocab.strings
         self._negators = frozenset(strings.add(w) for w in words["negators"])
@@ -261,190 +255,3 @@ class RuleCoder(Step):
             if scores[code] >= self.threshold
         )
         return codes, frozenset(c for c, s in scores.items() if s >= floor)
-
-
-#: How many required words key a pattern's bucket: more keys, fewer buckets run per message.
-TRIGGER_WORDS = 3
-
-#: Whole-message patterns this short or shorter run only on messages with at most this many
-#: content tokens (a whole-message match covers every content token).
-SHORT_TOKENS = 6
-
-#: Words so frequent that a pattern keyed on them would run on nearly every message.
-_COMMON = frozenset(
-    [
-        "i", "you", "a", "an", "the", "is", "am", "are", "was", "were", "be", "been", "to",
-        "it", "that", "this", "do", "not", "no", "me", "my", "we", "us", "our", "your", "and",
-        "of", "in", "on", "so", "what", "will", "would", "can", "could", "have", "has", "had",
-        "just", "for", "with", "at", "he", "she", "they", "them", "if", "but", "or", "why",
-        "how",
-    ]
-)
-
-
-class _RegexBucket:
-    """Token patterns compiled to regular expressions over a message's token string.
-
-    spaCy's ``Matcher`` builds a Python ``Token`` for every token at every call, which costs
-    more than the matching when a message runs a few one-pattern buckets. A pattern of ``NORM``
-    (a word or ``IN``/``NOT_IN`` lists), ``LIKE_NUM`` and the ``?`` / ``{0,n}`` operators is
-    the same thing as a regular expression over the token norms written as `` norm`` each (a
-    number's norm carries a ``\x01`` mark), and Python's ``re`` runs it in C. A lookahead
-    finds a match at every token where one starts, like the Matcher; where the Matcher also
-    reports shorter matches from the same start, the regex reports its greedy one, the longest
-    for these patterns, which passes every hit filter whenever a shorter one does (anchors and
-    negation look at the start, the "but" check and "whole" anchor at what follows the end).
-    A test compares the two on every message of a corpus batch.
-    """
-
-    __slots__ = ("_compiled", "sources")
-
-    def __init__(self, sources: list[tuple[int, str]]) -> None:
-        self.sources = sources
-        # compiled on first use: a message runs a few of the thousands of buckets, and compiling
-        # them all would add a second to every start
-        self._compiled: list[tuple[int, re.Pattern[str]]] | None = None
-
-    @staticmethod
-    def source(pattern: Sequence[Mapping[str, Any]]) -> str | None:
-        """The regex of one Matcher pattern, or None when it uses anything else."""
-        parts = []
-        for token in pattern:
-            op = token.get("OP")
-            rest = set(token) - {"OP"}
-            if rest == {"LIKE_NUM"} and token["LIKE_NUM"] is True:
-                body = " [^ ]*\x01(?= )"
-            elif rest == {"NORM"} and isinstance(token["NORM"], str):
-                body = f" {re.escape(token['NORM'])}\x01?(?= )"
-            elif rest == {"NORM"} and isinstance(token["NORM"], dict) \
-                    and set(token["NORM"]) in ({"IN"}, {"NOT_IN"}):
-                (kind, words), = token["NORM"].items()
-                alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-                body = f" (?:{alts})\x01?(?= )" if kind == "IN" \
-                    else f" (?!(?:{alts})\x01?(?= ))[^ ]+(?= )"
-            else:
-                return None
-            if op is None:
-                parts.append(body)
-            elif op == "?":
-                parts.append(f"(?:{body})?")
-            elif isinstance(op, str) and re.fullmatch(r"\{0,\d+\}", op):
-                parts.append(f"(?:{body}){op}")
-            else:
-                return None
-        return "(?=(" + "".join(parts) + "))"
-
-    def __call__(self, encoded: str, at: Mapping[int, int]) -> list[tuple[int, int, int]]:
-        if self._compiled is None:
-            self._compiled = [(key, re.compile(src)) for key, src in self.sources]
-        out: list[tuple[int, int, int]] = []
-        for key, regex in self._compiled:
-            for m in regex.finditer(encoded):
-                a, b = m.span(1)
-                if b > a:
-                    out.append((key, at[a], at[b]))
-        return out
-
-
-def _encode(doc: Doc, view: TokenView) -> tuple[str, dict[int, int]]:
-    """The message as `` norm`` per token (numbers marked), and char offset -> token index."""
-    strings = doc.vocab.strings
-    parts: list[str] = []
-    at: dict[int, int] = {}
-    pos = 0
-    for i, (norm, num) in enumerate(zip(view.norms, view.numbers, strict=True)):
-        text = strings[norm].replace(" ", "\x02").replace("\n", "\x02") or "\x02"
-        piece = f" {text}\x01" if num else f" {text}"
-        at[pos] = i
-        parts.append(piece)
-        pos += len(piece)
-    at[pos] = len(parts)
-    return "".join(parts) + " ", at
-
-
-class _TriggeredMatcher:
-    """Token patterns split into buckets keyed by words every pattern in them needs.
-
-    A single Matcher tries each of its thousands of patterns at every token. Here each pattern
-    goes into the bucket of its two most selective required tokens (rare words first), and a
-    message runs only the buckets whose key words it contains: the same matches at a fraction
-    of the cost. A bucket is a :class:`_RegexBucket` where its patterns allow it, else a spaCy
-    ``Matcher``.
-    """
-
-    def __init__(self, rules: Sequence[Rule]) -> None:
-        vocab = shared_nlp().vocab
-        strings = vocab.strings
-        grouped: dict[tuple[frozenset[str], ...], dict[str, list[list[dict[str, Any]]]]] = {}
-        short: dict[str, list[list[dict[str, Any]]]] = {}
-        for rule in rules:
-            for pattern in rule.patterns:
-                if rule.anchor == "whole" and len(pattern) <= SHORT_TOKENS:
-                    # whole-message rules can only match short messages: run them only there
-                    short.setdefault(rule.id, []).append(list(pattern))
-                    continue
-                key = _trigger(pattern)
-                grouped.setdefault(key, {}).setdefault(rule.id, []).append(list(pattern))
-        self._short = Matcher(vocab)
-        for rule_id, patterns in short.items():
-            self._short.add(rule_id, patterns)
-        self._always: list[Matcher | _RegexBucket] = []
-        self._by_word: dict[int, list[tuple[tuple[frozenset[int], ...],
-                                            Matcher | _RegexBucket]]] = {}
-        for key, by_rule in grouped.items():
-            sources = [(strings.add(rule_id), _RegexBucket.source(p))
-                       for rule_id, patterns in by_rule.items() for p in patterns]
-            matcher: Matcher | _RegexBucket
-            if all(src is not None for _, src in sources):
-                matcher = _RegexBucket([(k, src) for k, src in sources if src is not None])
-            else:
-                matcher = Matcher(vocab)
-                for rule_id, patterns in by_rule.items():
-                    matcher.add(rule_id, patterns)
-            if not key:
-                self._always.append(matcher)
-                continue
-            hashed = tuple(frozenset(strings.add(w) for w in words) for words in key)
-            for word in hashed[0]:
-                self._by_word.setdefault(word, []).append((hashed[1:], matcher))
-
-    def __call__(self, doc: Doc, view: TokenView) -> list[tuple[int, int, int]]:
-        present = set(view.norms)
-        run: dict[int, Matcher | _RegexBucket] = {id(m): m for m in self._always}
-        if sum(view.content) <= SHORT_TOKENS and len(self._short):
-            run[id(self._short)] = self._short
-        by_word = self._by_word
-        for norm in present:
-            for rest, matcher in by_word.get(norm, ()):
-                for words in rest:
-                    if words.isdisjoint(present):
-                        break
-                else:
-                    run[id(matcher)] = matcher
-        out: list[tuple[int, int, int]] = []
-        encoded: tuple[str, dict[int, int]] | None = None
-        for matcher in run.values():
-            if isinstance(matcher, _RegexBucket):
-                if encoded is None:
-                    encoded = _encode(doc, view)
-                out.extend(matcher(*encoded))
-            else:
-                out.extend(matcher(doc))
-        return out
-
-
-def _trigger(pattern: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], ...]:
-    """The two most selective word sets of which ``pattern`` needs one word each, rarest first."""
-    options: list[tuple[int, frozenset[str]]] = []
-    for token in pattern:
-        if token.get("OP") not in (None, "+") or set(token) - {"NORM", "OP"}:
-            continue
-        value = token.get("NORM")
-        words = frozenset([value]) if isinstance(value, str) else (
-            frozenset(value.get("IN", ())) if isinstance(value, dict) and set(value) == {"IN"}
-            else frozenset())
-        if words and words not in (o[1] for o in options):
-            options.append((sum(50 if w in _COMMON else 1 for w in words), words))
-    options.sort(key=lambda o: (o[0], sorted(o[1])))
-    return tuple(o[1] for o in options[:TRIGGER_WORDS])
-

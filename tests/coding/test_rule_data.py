@@ -10,7 +10,8 @@ from spacy.matcher import Matcher
 
 from heard.coding import RuleCoder, codebook
 from heard.coding._negation import TokenView, token_view
-from heard.coding._rule_data import _expand, lexicons, load_rule_set, shared_nlp
+from heard.coding._rule_data import _expand, lexicons, shared_nlp
+from heard.coding._rule_load import load_rule_set
 from heard.errors import DataFileError, RuleSyntaxError
 
 GOOD = {
