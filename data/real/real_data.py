@@ -146,6 +146,16 @@ def _commonsense(source: dict) -> Iterator[dict]:
             yield from _dialogue("commonsense_dialogues", f"{part}-{conv_id}", turns)
 
 
+def _cmu_dog(source: dict) -> Iterator[dict]:
+    for rel in source["paths"]:
+        part = Path(rel).name
+        for path in sorted(_file(source, rel).glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            # one person may write several turns in a row: the speaker is kept, not alternated
+            turns = [("A" if t["uid"] == "user1" else "B", t["text"]) for t in data["history"]]
+            yield from _dialogue("cmu_dog", f"{part}-{path.stem[:12]}", turns)
+
+
 def _sarcasm(source: dict) -> Iterator[dict]:
     path = _file(source, source["paths"][0])
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
@@ -188,7 +198,7 @@ def _topical(source: dict) -> Iterator[dict]:
 
 READERS = {
     "sms": _sms, "chitchat": _chitchat, "esconv": _esconv, "reddit_sarcasm": _sarcasm,
-    "commonsense_dialogues": _commonsense,
+    "commonsense_dialogues": _commonsense, "cmu_dog": _cmu_dog,
     "twitter_sarcasm": _sarcasm, "counsel_chat": _counsel, "topical_chat": _topical,
 }
 

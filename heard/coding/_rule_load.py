@@ -104,6 +104,8 @@ def _fingerprint(files: Sequence[tuple[str, bytes]]) -> str:
     minor = ".".join(spacy.__version__.split(".")[:2])
     h = hashlib.sha256(f"heard rules format {FORMAT}; spaCy {minor}\n".encode())
     for name, data in files:
+        # line endings normalized: a checkout that writes CRLF holds the same rules
+        data = data.replace(b"\r\n", b"\n")
         h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     return h.hexdigest()
 

@@ -31,7 +31,7 @@ from heard.errors import InputError
 from heard.model import Corpus, Message, codebook
 
 __all__ = ["CrossValidation", "RealRows", "code_classifier", "codebook_examples",
-           "corpus_inputs", "cross_validate", "fit_model", "load_corpus",
+           "conflict_free_specs", "corpus_inputs", "cross_validate", "fit_model", "load_corpus",
            "raise_to_everyday_budget", "real_rows", "train", "training_card",
            "with_codebook_examples", "with_real_rows", "write_trained"]
 
@@ -87,7 +87,8 @@ SETTINGS: dict[str, Any] = {
     # sympathy between friends is where the corpus's fights taught contempt ("That's so
     # wonderful"), while their feelings and bids are real. Held-back friends' talk: conflict
     # codes 1.1% -> 0.35%; held-out everyday talk 0.46% -> 0.35%, macro-F1 0.098 / 0.196 ->
-    # 0.096 / 0.193, within the rule decided before that run (data/DATASHEET.md). None: off
+    # 0.096 / 0.193, within the rule decided before that run (data/DATASHEET.md). A list
+    # draws from several sources; None: off
     "conflict_free": {"source": "commonsense_dialogues", "messages": 8000},
 }
 CV_FOLDS = 5
@@ -193,8 +194,7 @@ def _real_rows(real: str | Path | None, s: dict[str, Any], log: Any) -> RealRows
     items = training_items(real, presumed=int(s["presumed_negatives"]),
                            source=s["presumed_negative_source"], log=log)
     items = [i for i in items if i.source not in s["real_sources_left_out"]]
-    if items and s["conflict_free"]:
-        spec = s["conflict_free"]
+    for spec in conflict_free_specs(s) if items else ():
         items += presumed_conflict_free(items, spec["source"], int(spec["messages"]), real)
     everyday: list[MessageInput] = []
     budget = s["everyday_budget"]
@@ -202,6 +202,12 @@ def _real_rows(real: str | Path | None, s: dict[str, Any], log: Any) -> RealRows
         pool = calibration_pool(items, budget["source"], int(budget["messages"]), real)
         everyday = real_inputs(pool, s["rule_feature_threshold"])[0]
     return real_rows(items, s, everyday)
+
+
+def conflict_free_specs(settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``conflict_free`` setting as a list of ``{"source", "messages"}`` (none when off)."""
+    spec = settings.get("conflict_free")
+    return [] if not spec else [spec] if isinstance(spec, dict) else list(spec)
 
 
 def real_rows(items: Sequence[Any], settings: dict[str, Any],

@@ -314,3 +314,23 @@ def test_cli_eval_real_without_texts_is_e484(tmp_path: Path,
     assert main(["eval", "--real", "--real-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert "E484" in err and len(err.splitlines()) == 1
+
+
+def test_conflict_free_text_can_come_from_several_sources(tmp_path: Path) -> None:
+    """A list of sources: each gives its own rows, told apart by their source."""
+    from heard.coding._train import SETTINGS, _real_rows, conflict_free_specs
+
+    base = _real_dir(tmp_path)
+    with (base / "cache" / "utterances.jsonl").open("a") as fh:
+        for k, text in enumerate(["the film came out in 2008", "no, 2009 I think"]):
+            fh.write(json.dumps({"id": f"film:1:{k}", "source": "film", "role": "train",
+                                 "conversation": "film:1", "speaker": "AB"[k], "text": text,
+                                 "context": []}) + "\n")
+    specs = [{"source": "day", "messages": 10}, {"source": "film", "messages": 1}]
+    settings = {**SETTINGS, "presumed_negatives": 0, "real_sources_left_out": [],
+                "conflict_free": specs}
+    rows = _real_rows(base, settings, None)
+    assert rows.by_source == {"day_conflict_free": 2, "film_conflict_free": 1, "sup": 2}
+    assert conflict_free_specs({"conflict_free": specs[0]}) == [specs[0]]
+    assert conflict_free_specs({"conflict_free": specs}) == specs
+    assert conflict_free_specs({"conflict_free": None}) == []

@@ -61,10 +61,12 @@ def test_real_labels_cover_enough_of_each_role(sources: list[dict]) -> None:
 
 
 def test_training_draws_unlabeled_text_from_train_sources_only(sources: list[dict]) -> None:
-    from heard.coding._train import SETTINGS
+    from heard.coding._train import SETTINGS, conflict_free_specs
 
     role = {s["id"]: s["role"] for s in sources}
     named = [SETTINGS["presumed_negative_source"]] + [
-        SETTINGS[key]["source"] for key in ("conflict_free", "everyday_budget") if SETTINGS[key]]
+        spec["source"] for spec in conflict_free_specs(SETTINGS)]
+    if SETTINGS["everyday_budget"]:
+        named.append(SETTINGS["everyday_budget"]["source"])
     named += SETTINGS["real_sources_left_out"]
     assert named and all(role[n] == "train" for n in named)
