@@ -20,7 +20,7 @@ from spacy.tokens import Doc
 from heard.coding._negation import TokenView
 from heard.coding._rule_data import Rule, shared_nlp
 
-__all__ = ["SHORT_TOKENS", "TriggeredMatcher", "pattern_triggers"]
+__all__ = ["TriggeredMatcher", "pattern_triggers"]
 
 
 #: How many required words key a pattern's bucket: more keys, fewer buckets run per message.
