@@ -343,3 +343,32 @@ def test_safety_rules_flag_danger_told_by_what_it_does(coder: RuleCoder, text: s
 def test_safety_rules_told_by_what_it_does_lookalikes_stay_clear(coder: RuleCoder,
                                                                  text: str) -> None:
     assert not flagged(coder, text), f"{text!r} coded safety_risk"
+
+
+# Suicide in people's own words (eighth round; the rule was written from the safety_risk
+# utterances of the ESConv training conversations the rules missed; these sentences were
+# written for this test)
+@pytest.mark.parametrize("text", [
+    "honestly I don't have anything left to live for",
+    "there's nobody left to live for now she's gone",
+    "if it gets worse I'll just kill my self",
+    "been thinking about hanging my self",
+    "i look forward to dying, is that weird",
+    "I wish I had just been killed in that crash",
+    "I wish I'd died with her back then",
+    "sometimes I wish someone had just killed me",
+])
+def test_safety_rules_flag_suicide_in_own_words(coder: RuleCoder, text: str) -> None:
+    assert "self-harm" in _told(coder, text).categories, _told(coder, text)
+
+
+@pytest.mark.parametrize("text", [
+    "I hurt my self at the gym, my back is wrecked",
+    "cut my self chopping onions again",
+    "I wish I'd died laughing when he said that",
+    "if you look forward to dying you haven't found your reason yet",
+    "goodbye cruel world, my phone is on 1%",
+    "I'm not looking forward to the dentist",
+])
+def test_safety_rules_own_words_lookalikes_stay_clear(coder: RuleCoder, text: str) -> None:
+    assert not flagged(coder, text), f"{text!r} coded safety_risk"
