@@ -57,13 +57,11 @@ class _RegexBucket:
     A test compares the two on every message of a corpus batch.
     """
 
-    __slots__ = ("_compiled", "sources")
+    __slots__ = ("_compiled",)
 
     def __init__(self, sources: list[tuple[int, str]]) -> None:
-        self.sources = sources
-        # compiled on first use: a message runs a few of the thousands of buckets, and compiling
-        # them all would add a second to every start
-        self._compiled: list[tuple[int, re.Pattern[str]]] | None = None
+        # built only when a message first needs the bucket (:class:`_Bucket`), so compile now
+        self._compiled = [(key, re.compile(src)) for key, src in sources]
 
     @staticmethod
     def source(pattern: Sequence[Mapping[str, Any]]) -> str | None:
@@ -95,8 +93,6 @@ class _RegexBucket:
         return "(?=(" + "".join(parts) + "))"
 
     def __call__(self, encoded: str, at: Mapping[int, int]) -> list[tuple[int, int, int]]:
-        if self._compiled is None:
-            self._compiled = [(key, re.compile(src)) for key, src in self.sources]
         out: list[tuple[int, int, int]] = []
         for key, regex in self._compiled:
             for m in regex.finditer(encoded):
@@ -126,11 +122,11 @@ class TriggeredMatcher:
     """Token patterns split into buckets keyed by words every pattern in them needs.
 
     A single Matcher tries each of its thousands of patterns at every token. Here each pattern
-    goes into the bucket of its two most selective required tokens (rare words first), and a
-    message runs only the buckets whose key words it contains: the same matches at a fraction
-    of the cost. A bucket is a :class:`_RegexBucket` where its patterns allow it, else a spaCy
-    ``Matcher``. ``Rule.triggers`` gives each pattern's key words when the rules were loaded
-    with them (the packaged rules are); otherwise they are worked out here.
+    goes into the bucket of its ``TRIGGER_WORDS`` most selective required tokens (rare words
+    first), and a message runs only the buckets whose key words it contains: the same matches
+    at a fraction of the cost. A bucket is a :class:`_RegexBucket` where its patterns allow it,
+    else a spaCy ``Matcher``. ``Rule.triggers`` gives each pattern's key words when the rules
+    were loaded with them (the packaged rules are); otherwise they are worked out here.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -212,7 +208,8 @@ class _Bucket:
 
 
 def pattern_triggers(pattern: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], ...]:
-    """The two most selective word sets of which ``pattern`` needs one word each, rarest first."""
+    """The ``TRIGGER_WORDS`` most selective word sets of which ``pattern`` needs one word each,
+    rarest first."""
     options: list[tuple[int, frozenset[str]]] = []
     for token in pattern:
         if token.get("OP") not in (None, "+") or set(token) - {"NORM", "OP"}:
