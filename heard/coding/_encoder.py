@@ -1,6 +1,6 @@
 """The encoder coder: a fine-tuned sentence encoder served with ONNX Runtime, behind a screen.
 
-heard's default engine. It was trained on real, human-written dialogue labeled with the codebook
+``--engine encoder``. It was trained on real, human-written dialogue labeled with the codebook
 (``data/real/``, ``data/DATASHEET.md``) plus the project's corpus, and it reads each message
 together with the message it answers. At run time it needs only ``onnxruntime``, ``tokenizers``
 and numpy: no torch, no network.
@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from heard.coding._combine import ALWAYS_AUTHORITATIVE, InputCoder, combined_code, rule_raises
+from heard.coding._encoder_net import TOKENIZER_JSON, pad_encodings
 from heard.coding._features import MessageInput
 from heard.coding._spans import clauses
 from heard.errors import DataFileError, InputError
@@ -49,8 +50,7 @@ from heard.model import Code, Corpus, codebook
 __all__ = ["EncoderCoder", "EncoderModel", "load_encoder", "pad_encodings", "pair_text",
            "screen_features"]
 
-ENCODER_JSON, ENCODER_ONNX, SCREEN_NPZ, TOKENIZER_JSON = (
-    "encoder.json", "model.onnx", "screen.npz", "tokenizer.json")
+ENCODER_JSON, ENCODER_ONNX, SCREEN_NPZ = "encoder.json", "model.onnx", "screen.npz"
 #: What the other person's previous message is prefixed with, so the model can tell the two apart.
 CONTEXT_MARK = "they said: "
 _BATCH = 64
@@ -60,18 +60,6 @@ EVIDENCE_SHARE = 0.5
 def pair_text(item: MessageInput) -> tuple[str, str]:
     """The (message, context) pair the encoder and the screen read."""
     return item.text, CONTEXT_MARK + (item.prev_text or "")[:400]
-
-
-def pad_encodings(encodings: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token ids, attention mask and token types of tokenizer encodings, padded to the longest."""
-    width = max(len(enc.ids) for enc in encodings)
-    ids = np.zeros((len(encodings), width), dtype=np.int64)
-    mask = np.zeros_like(ids)
-    types = np.zeros_like(ids)
-    for r, enc in enumerate(encodings):
-        n = len(enc.ids)
-        ids[r, :n], mask[r, :n], types[r, :n] = enc.ids, 1, enc.type_ids
-    return ids, mask, types
 
 
 def _hasher(settings: dict[str, Any]) -> Any:

