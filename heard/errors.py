@@ -445,6 +445,10 @@ class E:
         "no real-language utterances at '{path}'. Build them first: python3 data/real/"
         "real_data.py fetch && python3 data/real/real_data.py build (needs the network once)."
     )
+    E485 = (
+        "fine-tuning on '{device}' needs a GPU that torch can use, and torch {torch} sees none "
+        "here. Leave --device out to fine-tune on the CPU."
+    )
     # app: heard serve, the store, heard check, heard forget (E500-E549)
     E500 = (
         "heard's app needs FastAPI, uvicorn, python-multipart and platformdirs ({missing} is "

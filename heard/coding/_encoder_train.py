@@ -191,12 +191,16 @@ def row_pairs(rows: Sequence[TrainingRow]) -> list[tuple[str, str]]:
     return [(r.text, CONTEXT_MARK + r.context[:400]) for r in rows]
 
 
-def _require_training() -> None:
+def _require_training(device: str) -> None:
     for name in ("torch", "transformers", "onnx"):
         try:
             __import__(name)
         except ImportError as exc:
             raise InputError.from_code("E483", missing=exc.name or name) from exc
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError.from_code("E485", device=device, torch=torch.__version__)
 
 
 def _base_model_dir(name: str) -> Path:
@@ -274,9 +278,9 @@ def train_encoder(corpus_dir: str | Path, out_dir: str | Path, *, real: str | Pa
     for these rows and settings on another machine (``fitted_run``: what it returned); it is
     calibrated here instead of fine-tuning again.
     """
-    if fitted is None:
-        _require_training()  # before the data are read: say at once what is missing
     s = {**SETTINGS, **(settings or {})}
+    if fitted is None:
+        _require_training(str(s["device"]))  # before the data are read: say it at once
     codes = list(codebook().names)
     train, dev = training_split(corpus_dir, real, settings=s, seed=seed, log=log)
     log(f"training rows {len(train)}, dev rows {len(dev)}")

