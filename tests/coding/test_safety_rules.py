@@ -372,3 +372,25 @@ def test_safety_rules_flag_suicide_in_own_words(coder: RuleCoder, text: str) -> 
 ])
 def test_safety_rules_own_words_lookalikes_stay_clear(coder: RuleCoder, text: str) -> None:
     assert not flagged(coder, text), f"{text!r} coded safety_risk"
+
+
+# Idioms from train-side film talk (ninth round; cmu_dog, which no model learns from, showed
+# both; these sentences were written for this test): the idiom clears only its own sentence
+@pytest.mark.parametrize("text", [
+    "this summer has been perfect, I never want it to end",
+    "the finale was so good, never want it to end",
+    "classic do as I say, not as I do from my manager",
+    "he's all do as i say not as i do about screen time lol",
+])
+def test_safety_rules_film_talk_idioms_stay_clear(coder: RuleCoder, text: str) -> None:
+    assert not flagged(coder, text), f"{text!r} coded safety_risk"
+
+
+@pytest.mark.parametrize("text", [
+    "I just want it all to end",
+    "I want it to end. I never want it to end like this though",
+    "from now on you do as I say",
+])
+def test_safety_rules_keep_recall_beside_the_film_talk_idioms(coder: RuleCoder,
+                                                              text: str) -> None:
+    assert flagged(coder, text), f"{text!r} not coded safety_risk"
