@@ -4,7 +4,7 @@ It imports nothing else of heard, and torch, transformers and ONNX only when a f
 them, so that the fine-tuning step can run alone on a machine that has torch and little else (a
 lent GPU, say): :func:`fit_to_onnx` takes the message pairs and label matrices that
 :mod:`heard.coding._encoder_train` prepares and writes the int8 model that it then calibrates.
-At run time :mod:`heard.coding._encoder` needs :func:`pad_encodings` alone.
+At run time :mod:`heard.coding._encoder` needs :func:`pad_encodings` and the tokenizer file's name.
 """
 
 from __future__ import annotations
