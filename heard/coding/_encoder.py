@@ -47,7 +47,7 @@ from heard.coding._spans import clauses
 from heard.errors import DataFileError, InputError
 from heard.model import Code, Corpus, codebook
 
-__all__ = ["EncoderCoder", "EncoderModel", "load_encoder", "pad_encodings", "pair_text",
+__all__ = ["EncoderCoder", "EncoderModel", "context_text", "load_encoder", "pair_text",
            "screen_features"]
 
 ENCODER_JSON, ENCODER_ONNX, SCREEN_NPZ = "encoder.json", "model.onnx", "screen.npz"
@@ -57,9 +57,14 @@ _BATCH = 64
 EVIDENCE_SHARE = 0.5
 
 
+def context_text(prev_text: str | None) -> str:
+    """What the encoder and the screen read of the message answered: marked, at most 400 chars."""
+    return CONTEXT_MARK + (prev_text or "")[:400]
+
+
 def pair_text(item: MessageInput) -> tuple[str, str]:
     """The (message, context) pair the encoder and the screen read."""
-    return item.text, CONTEXT_MARK + (item.prev_text or "")[:400]
+    return item.text, context_text(item.prev_text)
 
 
 def _hasher(settings: dict[str, Any]) -> Any:

@@ -50,11 +50,11 @@ import numpy as np
 
 from heard.coding._calibrated import _best_threshold
 from heard.coding._encoder import (
-    CONTEXT_MARK,
     ENCODER_JSON,
     ENCODER_ONNX,
     SCREEN_NPZ,
     TOKENIZER_JSON,
+    context_text,
     load_encoder,
     screen_features,
 )
@@ -188,7 +188,7 @@ def label_matrices(rows: Sequence[TrainingRow], codes: Sequence[str]
 
 def row_pairs(rows: Sequence[TrainingRow]) -> list[tuple[str, str]]:
     """The (message, context) pairs the encoder reads, as :func:`~._encoder.pair_text`."""
-    return [(r.text, CONTEXT_MARK + r.context[:400]) for r in rows]
+    return [(r.text, context_text(r.context)) for r in rows]
 
 
 def _require_training(device: str) -> None:
@@ -243,6 +243,11 @@ def _thresholds(proba: np.ndarray, Y: np.ndarray, known: np.ndarray, codes: Sequ
     return out
 
 
+def _screen_rows(rows: Sequence[TrainingRow], settings: dict[str, Any]) -> Any:
+    pairs = row_pairs(rows)
+    return screen_features([t for t, _ in pairs], [c for _, c in pairs], settings)
+
+
 def _fit_screen(train: Sequence[TrainingRow], dev: Sequence[TrainingRow],
                 dev_positive: np.ndarray, settings: dict[str, Any]
                 ) -> tuple[np.ndarray, float, dict[str, Any]]:
@@ -251,13 +256,12 @@ def _fit_screen(train: Sequence[TrainingRow], dev: Sequence[TrainingRow],
     s = dict(settings["screen"])
     # "any code or not" is unknown for a row with no code and some codes unknown
     train = [r for r in train if r.gold or not r.unknown]
-    X = screen_features([r.text for r in train], [CONTEXT_MARK + r.context[:400] for r in train],
-                        s)
+    X = _screen_rows(train, s)
     y = np.array([bool(r.gold) for r in train])
     clf = LogisticRegression(C=s["C"], class_weight="balanced", max_iter=2000,
                              solver="liblinear")
     clf.fit(X, y)
-    Xd = screen_features([r.text for r in dev], [CONTEXT_MARK + r.context[:400] for r in dev], s)
+    Xd = _screen_rows(dev, s)
     z = np.asarray(Xd @ clf.coef_[0] + clf.intercept_[0]).ravel()
     pos = np.sort(z[dev_positive])
     k = int(np.floor((1 - s["recall"]) * len(pos)))
