@@ -196,10 +196,35 @@ def _topical(source: dict) -> Iterator[dict]:
             yield from _dialogue("topical_chat", f"{part}-{conv_id}", turns)
 
 
+def _movies(source: dict) -> Iterator[dict]:
+    lines = _file(source, source["paths"][0]).read_text(encoding="latin-1")
+    held_out = set(source["test_movies"])
+    keep = held_out if source["role"] == "test" else None
+    rows = []
+    for line in lines.splitlines():
+        parts = line.split(" +++$+++ ")
+        if len(parts) != 5:
+            continue
+        line_id, _, movie, character, text = parts
+        if (movie in keep) if keep is not None else (movie not in held_out):
+            rows.append((int(movie[1:]), int(line_id[1:]), character, text))
+    # the file lists a film's lines newest first; line numbers follow the script, and a gap in
+    # them is where the corpus left lines out, so a run of consecutive numbers is one exchange
+    rows.sort()
+    run: list[tuple[int, int, str, str]] = []
+    for row in [*rows, (-1, -1, "", "")]:
+        if run and (row[0] != run[-1][0] or row[1] != run[-1][1] + 1):
+            conv = f"m{run[0][0]}-L{run[0][1]}"
+            yield from _dialogue(source["id"], conv, [(r[2], r[3]) for r in run])
+            run = []
+        run.append(row)
+
+
 READERS = {
     "sms": _sms, "chitchat": _chitchat, "esconv": _esconv, "reddit_sarcasm": _sarcasm,
     "commonsense_dialogues": _commonsense, "cmu_dog": _cmu_dog,
     "twitter_sarcasm": _sarcasm, "counsel_chat": _counsel, "topical_chat": _topical,
+    "movie_dialogs": _movies, "movie_dialogs_test": _movies,
 }
 
 

@@ -48,3 +48,34 @@ def test_every_source_has_a_reader_and_a_licence(real_data: ModuleType) -> None:
     for source in real_data.sources():
         assert source["id"] in real_data.READERS, source["id"]
         assert source["licence"].strip() and source["role"] in ("train", "test")
+
+
+def test_film_lines_become_exchanges_and_held_out_films_stay_apart(
+        real_data: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Consecutive line numbers of one film are one exchange (the file lists them newest first);
+    a gap or another film starts a new one; the test films are read only by the test source."""
+    monkeypatch.setattr(real_data, "CACHE", tmp_path)
+    train = next(s for s in real_data.sources() if s["id"] == "movie_dialogs")
+    test = next(s for s in real_data.sources() if s["id"] == "movie_dialogs_test")
+    assert train["test_movies"] == test["test_movies"] and test["role"] == "test"
+    held = train["test_movies"][0]
+    kept = next(f"m{i}" for i in range(100) if f"m{i}" not in train["test_movies"])
+    folder = tmp_path / "src" / train["repo"].replace("/", "+")
+    folder.mkdir(parents=True)
+    sep = " +++$+++ "
+    rows = [("L12", "u1", kept, "ANNA", "You never  called."),
+            ("L11", "u2", kept, "TOM", "Where were you?"),
+            ("L10", "u1", kept, "ANNA", "Out."),
+            ("L5", "u2", kept, "TOM", "Caf\xe9?"),
+            ("L7", "u9", held, "RAY", "Get out.")]
+    (folder / "movie_lines.txt").write_bytes(
+        "\n".join(sep.join(r) for r in rows).encode("latin-1") + b"\nbroken line\n")
+    utts = list(real_data._movies(train))
+    assert [(u["id"], u["speaker"], u["text"]) for u in utts] == [
+        (f"movie_dialogs:{kept}-L5:0", "TOM", "Café?"),
+        (f"movie_dialogs:{kept}-L10:0", "ANNA", "Out."),
+        (f"movie_dialogs:{kept}-L10:1", "TOM", "Where were you?"),
+        (f"movie_dialogs:{kept}-L10:2", "ANNA", "You never called.")]
+    assert utts[-1]["context"] == [{"speaker": "ANNA", "text": "Out."},
+                                   {"speaker": "TOM", "text": "Where were you?"}]
+    assert [u["id"] for u in real_data._movies(test)] == [f"movie_dialogs_test:{held}-L7:0"]
