@@ -72,8 +72,11 @@ SETTINGS: dict[str, Any] = {
     # contempt. Tried again with 20,000 presumed negatives and the everyday budget: the fight
     # moves were learned (held-out Twitter replies: contempt F1 0.08 -> 0.33, proving_wrong
     # 0.00 -> 0.26), but 9.1% of held-out everyday talk about facts got a conflict code. They
-    # come back only with everyday negatives that talk about facts.
-    "real_sources_left_out": ["reddit_sarcasm"],
+    # come back only with everyday negatives that talk about facts. Film dialogue (labeled
+    # 2026-12-04) taught the fight moves a little (held-back films: contempt F1 0.00 -> 0.16)
+    # and raised conflict codes on held-back everyday talk by 0.3 points, past the rule
+    # decided before (data/real/PREREGISTRATION.md): it stays a dev set (dev_check.py, F)
+    "real_sources_left_out": ["reddit_sarcasm", "movie_dialogs"],
     # when set ({"share", "messages", "source", "families", "codes"}), conflict codes'
     # thresholds are raised so that at most ``share`` of everyday messages no model saw
     # (``messages`` from ``source``, conversations apart from the presumed negatives) carry

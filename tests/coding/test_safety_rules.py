@@ -394,3 +394,34 @@ def test_safety_rules_film_talk_idioms_stay_clear(coder: RuleCoder, text: str) -
 def test_safety_rules_keep_recall_beside_the_film_talk_idioms(coder: RuleCoder,
                                                               text: str) -> None:
     assert flagged(coder, text), f"{text!r} not coded safety_risk"
+
+
+# Threats, violence now and another's self-harm as people say them (tenth round; the training
+# films showed these forms, the sentences here were written for this test)
+@pytest.mark.parametrize("text", [
+    "I'm willing to hurt you if that's what it takes",
+    "keep lying to me and I might hurt you",
+    "say that again or I'll stick this fork in your neck",
+    "you're lucky, I nearly pulled the trigger",
+    "let go of me!",
+    "get your hands off me",
+    "you are hurting me, stop",
+    "you tried to take your own life last spring",
+    "promise me you won't do anything to yourself tonight",
+    "mess with my sister and you'll have me to answer to",
+])
+def test_safety_rules_flag_threats_as_people_say_them(coder: RuleCoder, text: str) -> None:
+    assert flagged(coder, text), f"{text!r} not coded safety_risk"
+
+
+@pytest.mark.parametrize("text", [
+    "let me go check the oven",
+    "let me go, I'm late for the bus",
+    "I would never hurt you",
+    "I might hit the gym later",
+    "don't hurt yourself lifting that couch",
+    "you'll die when you see what she wore",
+    "she tried to take her life back after the divorce",
+])
+def test_safety_rules_threat_lookalikes_stay_clear(coder: RuleCoder, text: str) -> None:
+    assert not flagged(coder, text), f"{text!r} coded safety_risk"
