@@ -152,19 +152,20 @@ class RealEvaluation:
 
     def as_text(self) -> str:
         lines = [f"held-out real sources, engine {self.engine} (never trained or tuned on):"]
+        w = max(16, *map(len, self.per_source), *map(len, self.false_alarms))
         for name, r in [*self.per_source.items(), ("all held-out", self.pooled)]:
             if not r.n_gold:
-                lines.append(f"  {name:<16} {r.n_messages:5d} msgs  no codes in the labels: "
+                lines.append(f"  {name:<{w}} {r.n_messages:5d} msgs  no codes in the labels: "
                              f"{r.n_predicted} predicted (see false alarms)")
                 continue
             ci = r.extra.get("intervals")
             span = (f"  [{ci['macro_f1'][0]:.3f}-{ci['macro_f1'][1]:.3f} / "
                     f"{ci['family_macro_f1'][0]:.3f}-{ci['family_macro_f1'][1]:.3f}]") if ci else ""
-            lines.append(f"  {name:<16} {r.n_messages:5d} msgs  macro-F1 codes "
+            lines.append(f"  {name:<{w}} {r.n_messages:5d} msgs  macro-F1 codes "
                          f"{r.macro_f1:.3f}  families {r.family_macro_f1:.3f}{span}")
         lines.append("false alarms on everyday text (share of messages):")
         for name, fa in self.false_alarms.items():
-            lines.append(f"  {name:<16} {int(fa['messages']):5d} msgs  conflict code "
+            lines.append(f"  {name:<{w}} {int(fa['messages']):5d} msgs  conflict code "
                          f"{fa['conflict']:.2%}  safety_risk {fa['safety_risk']:.3%}  any code "
                          f"{fa['any']:.2%}")
         return "\n".join(lines) + "\n"
