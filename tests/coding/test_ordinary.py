@@ -33,6 +33,17 @@ def test_an_acknowledgement_after_calm_talk_carries_no_code(ordinary, text) -> N
         assert ordinary.apply(_codes("contempt", "withdrawal"), text, turn) == ()
 
 
+@pytest.mark.parametrize("text", ["Hello", "hi!", "Hey there", "good morning"])
+def test_a_greeting_is_no_bid(ordinary, text) -> None:
+    # small talk carries no code; talk about films had "Hello" as a bid in 175 of 766 greetings
+    assert ordinary.apply(_codes("bid"), text, NO_TURN) == ()
+
+
+def test_a_presence_check_is_left_to_the_model(ordinary) -> None:
+    # "hello?" after silence can ask the other to answer (a bid): not an ordinary reply
+    assert _names(ordinary.apply(_codes("bid"), "hello?", NO_TURN)) == ["bid"]
+
+
 def test_an_acknowledgement_after_a_heated_turn_keeps_its_codes(ordinary) -> None:
     # a curt "ok." that ends a fight can still be withdrawal
     heated = Turn(exists=True, codes=frozenset({"complaint"}))
