@@ -199,14 +199,14 @@ def _topical(source: dict) -> Iterator[dict]:
 def _movies(source: dict) -> Iterator[dict]:
     lines = _file(source, source["paths"][0]).read_text(encoding="latin-1")
     held_out = set(source["test_movies"])
-    keep = held_out if source["role"] == "test" else None
+    testing = source["role"] == "test"
     rows = []
     for line in lines.splitlines():
         parts = line.split(" +++$+++ ")
         if len(parts) != 5:
             continue
         line_id, _, movie, character, text = parts
-        if (movie in keep) if keep is not None else (movie not in held_out):
+        if (movie in held_out) == testing:
             rows.append((int(movie[1:]), int(line_id[1:]), character, text))
     # the file lists a film's lines newest first; line numbers follow the script, and a gap in
     # them is where the corpus left lines out, so a run of consecutive numbers is one exchange
