@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from heard.coding import EncoderCoder, codebook
@@ -88,6 +89,21 @@ def test_encoder_screen_changes_little(coder: EncoderCoder) -> None:
     unscreened = [{c.name for c in full.code_text(t)} for t in texts]
     same = sum(a == b for a, b in zip(screened, unscreened, strict=True))
     assert same >= len(texts) - 1
+
+
+def test_encoder_codes_a_message_the_same_whatever_its_neighbours() -> None:
+    # the int8 model's activation scale was shared by a batch: one message's scores moved
+    # with the others coded beside it
+    from heard.coding._encoder import context_text, load_encoder
+
+    model = load_encoder()
+    pair = ("You never listen to me when I talk about work.", context_text("what now"))
+    others = [("ok", context_text("")), ("lol", context_text("hi")),
+              ("I'm so done with all of this, it's your fault every single time!!!",
+               context_text("what?"))] * 8
+    alone = model.proba([pair])[0]
+    assert np.array_equal(model.proba([pair, *others])[0], alone)
+    assert np.array_equal(model.proba([*others, pair])[-1], alone)
 
 
 def test_encoder_transform_writes_only_its_field(coder: EncoderCoder) -> None:
