@@ -36,7 +36,7 @@ def test_real_sources_are_pinned_licensed_and_held_out(sources: list[dict]) -> N
             assert reserved not in name
 
 
-@pytest.mark.parametrize("name", ["pass1.jsonl", "pass2.jsonl", "presumption_commonsense.jsonl"])
+@pytest.mark.parametrize("name", sorted(p.name for p in (REAL / "labels").glob("*.jsonl")))
 def test_real_labels_are_codebook_codes_keyed_by_source_ids(name: str,
                                                             sources: list[dict]) -> None:
     known = set(codebook().names)
@@ -70,3 +70,23 @@ def test_training_draws_unlabeled_text_from_train_sources_only(sources: list[dic
         named.append(SETTINGS["everyday_budget"]["source"])
     named += SETTINGS["real_sources_left_out"]
     assert named and all(role[n] == "train" for n in named)
+
+
+def test_each_utterance_is_labeled_once_and_coded_again_only_blind(sources: list[dict]) -> None:
+    """Waves never label an utterance twice; a second pass codes only first-pass utterances."""
+    first: list[str] = []
+    for path in sorted((REAL / "labels").glob("pass1*.jsonl")):
+        first += [r["id"] for r in _rows(path.name)]
+    assert len(first) == len(set(first))
+    for path in sorted((REAL / "labels").glob("pass2*.jsonl")):
+        assert {r["id"] for r in _rows(path.name)} <= set(first), path.name
+
+
+def test_held_out_films_are_labeled_as_the_test_source(sources: list[dict]) -> None:
+    films = next(s for s in sources if s["id"] == "movie_dialogs_test")["test_movies"]
+    for path in sorted((REAL / "labels").glob("pass1*.jsonl")):
+        for r in _rows(path.name):
+            source, rest = r["id"].split(":", 1)
+            if source.startswith("movie_dialogs"):
+                film = rest.split("-", 1)[0]
+                assert (film in films) == (source == "movie_dialogs_test"), r["id"]
