@@ -114,7 +114,34 @@ def _fit(torch: Any, transformers: Any, pairs: Sequence[tuple[str, str]], Y: np.
          log: Callable[[str], Any]) -> dict[str, Any]:
     device = torch.device(s.get("device", "cpu"))
     tok = load_tokenizer(folder, int(s["max_length"]))
-    model = _build_module(torch, transformers, folder, Y.shape[1]).to(device)
+    encs = tok.encode_batch(list(pairs))
+    members = int(s.get("members", 1))
+    started = time.perf_counter()
+    states = []
+    for k in range(members):
+        # every member starts from the same head (the seed) and sees the batches in its own
+        # order: their weights stay close enough to average (a uniform soup)
+        torch.manual_seed(seed)
+        model = _build_module(torch, transformers, folder, Y.shape[1]).to(device)
+        tag = f"member {k + 1}/{members}, " if members > 1 else ""
+        _train(torch, model, encs, pairs, Y, known, s, random.Random(seed + k),
+               lambda msg, tag=tag: log(tag + msg), started)
+        if members > 1:
+            states.append({n: t.detach().to("cpu").clone() for n, t in model.state_dict().items()})
+    if members > 1:
+        model = _build_module(torch, transformers, folder, Y.shape[1])
+        model.load_state_dict({n: sum(st[n].float() for st in states) / members
+                               for n in states[0]})
+    seconds = round(time.perf_counter() - started, 1)
+    _export_int8(torch, model.to("cpu").eval(), _batches(encs, [0, 1], 2)[0][1:], out_onnx)
+    return {"train_seconds": seconds, "torch": torch.__version__, "device": str(device),
+            "members": members}
+
+
+def _train(torch: Any, model: Any, encs: Sequence[Any], pairs: Sequence[tuple[str, str]],
+           Y: np.ndarray, known: np.ndarray, s: dict[str, Any], rng: random.Random,
+           log: Callable[[str], Any], started: float) -> None:
+    device = next(model.parameters()).device
     Y = Y.astype(np.float32)
     known = known.astype(np.float32)
     pos = (Y * known).sum(0)
@@ -132,9 +159,6 @@ def _fit(torch: Any, transformers: Any, pairs: Sequence[tuple[str, str]], Y: np.
     warm = max(1, int(s["warmup"] * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: min((k + 1) / warm, max(0.0, (steps - k) / max(1, steps - warm))))
-    encs = tok.encode_batch(list(pairs))
-    rng = random.Random(seed)
-    started = time.perf_counter()
     for epoch in range(s["epochs"]):
         model.train()
         order = list(range(len(pairs)))
@@ -154,12 +178,9 @@ def _fit(torch: Any, transformers: Any, pairs: Sequence[tuple[str, str]], Y: np.
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         log(f"epoch {epoch + 1}/{s['epochs']}: loss {total / len(pairs):.4f} "
             f"({time.perf_counter() - started:.0f} s)")
-    seconds = round(time.perf_counter() - started, 1)
-    _export_int8(torch, model.to("cpu").eval(), _batches(encs, [0, 1], 2)[0][1:], out_onnx)
-    return {"train_seconds": seconds, "torch": torch.__version__, "device": str(device)}
 
 
 def masked_loss(loss_fn: Any, logits: Any, Y: Any, known: Any) -> Any:

@@ -286,6 +286,24 @@ def test_encoder_train_export_and_load_roundtrip(tmp_path: Path) -> None:
     assert all(0.0 <= c.score <= 1.0 for c in codes)
 
 
+@pytest.mark.slow
+def test_encoder_soup_averages_members_into_one_model(tmp_path: Path) -> None:
+    for module in ("torch", "transformers", "onnx"):
+        pytest.importorskip(module,
+                            reason=f"{module} is not installed (pip install -e '.[test-embed]')")
+    from heard.coding import train_encoder
+
+    lines: list[str] = []
+    meta = train_encoder(CORPUS, tmp_path / "soup", real=tmp_path / "nowhere", seed=0,
+                         settings={"epochs": 1, "max_rows": 48, "batch_size": 16,
+                                   "members": 2},
+                         log=lines.append)
+    assert any(line.startswith("member 2/2, epoch 1/1") for line in lines)
+    assert meta["card"]["members"] == 2
+    trained = EncoderCoder(model=tmp_path / "soup", threads=1).fit()
+    assert all(0.0 <= c.score <= 1.0 for c in trained.code_text("You never listen to me."))
+
+
 def test_encoder_training_rows_take_the_default_engines_real_text_choices(
         tmp_path: Path) -> None:
     """Sources can be left out; friends' talk joins, known free of the conflict codes only."""
