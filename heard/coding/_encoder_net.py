@@ -84,8 +84,9 @@ def fit_to_onnx(pairs: Sequence[tuple[str, str]], Y: np.ndarray, known: np.ndarr
 
     ``Y`` holds one row of 0/1 labels per pair and ``known`` 1 where that label is known: a 0
     there (a code presumed neither present nor absent) leaves the label out of the loss.
-    Deterministic for a seed, torch build, device and thread count. Returns what the card
-    records of the run.
+    With ``settings["members"]`` above 1, that many fine-tunings (one head initialisation, each
+    its own batch order) are averaged into the one model exported. Deterministic for a seed,
+    torch build, device and thread count. Returns what the card records of the run.
     """
     cuda = str(settings.get("device", "cpu")).startswith("cuda")
     if cuda:
