@@ -12,31 +12,20 @@ first two waves labeled are left out. Stdlib only.
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 from collections import defaultdict
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from waves import labeled_ids, utterances_by_source, write_chunks
+
 SEED = 20261203
 ESCONV_WINDOWS, WINDOW = 72, 25
 
 
-def _first_two_waves() -> set[str]:
-    path = HERE / "labels" / "pass1.jsonl"
-    return {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()}
-
-
 def chunks() -> dict[str, list[dict]]:
     rng = random.Random(SEED)
-    labeled = _first_two_waves()
-    by_source: dict[str, list[dict]] = defaultdict(list)
-    with (HERE / "cache" / "utterances.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            if row["source"] in ("counsel_chat", "twitter_sarcasm", "esconv"):
-                by_source[row["source"]].append(row)
+    labeled = labeled_ids("pass1.jsonl")  # the first two waves
+    by_source = utterances_by_source(("counsel_chat", "twitter_sarcasm", "esconv"))
     # the first wave's rule for counsel_chat: questions of at most 600 characters
     counsel = [r for r in by_source["counsel_chat"]
                if r["id"] not in labeled and len(r["text"]) <= 600]
@@ -67,21 +56,5 @@ def chunks() -> dict[str, list[dict]]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__.split("\n\n")[1].strip(), file=sys.stderr)
-        return 2
-    folder = Path(argv[0])
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, rows in chunks().items():
-        with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps({"id": r["id"], "source": r["source"], "context": r["context"],
-                                     "speaker": r["speaker"], "text": r["text"]},
-                                    ensure_ascii=False) + "\n")
-        print(f"{name}: {len(rows)}")
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(write_chunks(sys.argv[1:], chunks, __doc__))

@@ -13,13 +13,12 @@ so argument and everyday talk come at the rate the films have them. Stdlib only.
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 from collections import defaultdict
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from waves import utterances_by_source, write_chunks
+
 SEED = 20261204
 WINDOW, MIN_LINES = 20, 6
 TRAIN_UTTERANCES, TEST_UTTERANCES = 2100, 800
@@ -57,12 +56,7 @@ def _split(windows: list[list[dict]], parts: int) -> list[list[dict]]:
 
 def chunks() -> dict[str, list[dict]]:
     rng = random.Random(SEED)
-    by_source: dict[str, list[dict]] = defaultdict(list)
-    with (HERE / "cache" / "utterances.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            if row["source"] in ("movie_dialogs", "movie_dialogs_test"):
-                by_source[row["source"]].append(row)
+    by_source = utterances_by_source(("movie_dialogs", "movie_dialogs_test"))
     train = _split(_windows(by_source["movie_dialogs"], TRAIN_UTTERANCES, rng), 6)
     test = _split(_windows(by_source["movie_dialogs_test"], TEST_UTTERANCES, rng), 2)
     out = {f"M{i + 1}": rows for i, rows in enumerate(train)}
@@ -74,21 +68,5 @@ def chunks() -> dict[str, list[dict]]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__.split("\n\n")[1].strip(), file=sys.stderr)
-        return 2
-    folder = Path(argv[0])
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, rows in chunks().items():
-        with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps({"id": r["id"], "source": r["source"], "context": r["context"],
-                                     "speaker": r["speaker"], "text": r["text"]},
-                                    ensure_ascii=False) + "\n")
-        print(f"{name}: {len(rows)}")
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(write_chunks(sys.argv[1:], chunks, __doc__))

@@ -12,34 +12,21 @@ another seed, leaving out every exchange that holds a labeled line. Stdlib only.
 
 from __future__ import annotations
 
-import json
 import random
 import sys
-from collections import defaultdict
-from pathlib import Path
 
-from sample_wave4 import HERE, _split, _windows
+from sample_wave4 import _split, _windows
+from waves import labeled_ids, utterances_by_source, write_chunks
 
 SEED = 20261205
 TRAIN_UTTERANCES, TEST_UTTERANCES = 1400, 800
 
 
-def _labeled() -> set[str]:
-    ids: set[str] = set()
-    for path in (HERE / "labels").glob("pass1*.jsonl"):
-        ids.update(json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines())
-    return ids
-
-
 def chunks() -> dict[str, list[dict]]:
     rng = random.Random(SEED)
-    labeled = _labeled()
-    by_source: dict[str, list[dict]] = defaultdict(list)
-    with (HERE / "cache" / "utterances.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            if row["source"] in ("movie_dialogs", "movie_dialogs_test"):
-                by_source[row["source"]].append(row)
+    # the waves before this one (a glob would now find this wave's own labels too)
+    labeled = labeled_ids("pass1.jsonl", "pass1_wave3.jsonl", "pass1_wave4.jsonl")
+    by_source = utterances_by_source(("movie_dialogs", "movie_dialogs_test"))
     for source, rows in by_source.items():
         taken = {r["conversation"] for r in rows if r["id"] in labeled}
         by_source[source] = [r for r in rows if r["conversation"] not in taken]
@@ -50,21 +37,5 @@ def chunks() -> dict[str, list[dict]]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__.split("\n\n")[1].strip(), file=sys.stderr)
-        return 2
-    folder = Path(argv[0])
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, rows in chunks().items():
-        with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps({"id": r["id"], "source": r["source"], "context": r["context"],
-                                     "speaker": r["speaker"], "text": r["text"]},
-                                    ensure_ascii=False) + "\n")
-        print(f"{name}: {len(rows)}")
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(write_chunks(sys.argv[1:], chunks, __doc__))
