@@ -79,3 +79,32 @@ def test_film_lines_become_exchanges_and_held_out_films_stay_apart(
     assert utts[-1]["context"] == [{"speaker": "ANNA", "text": "Out."},
                                    {"speaker": "TOM", "text": "Where were you?"}]
     assert [u["id"] for u in real_data._movies(test)] == [f"movie_dialogs_test:{held}-L7:0"]
+
+
+def test_a_wave_script_leaves_out_earlier_waves_not_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sample_wave5.py rebuilds the chunks its annotators got: an exchange an earlier wave
+    labeled is left out, one this wave labeled is drawn again."""
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import sample_wave5
+    import waves
+
+    monkeypatch.setattr(waves, "HERE", tmp_path)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "labels").mkdir()
+    rows = []
+    for conv, source in (("m1-L10", "movie_dialogs"), ("m2-L10", "movie_dialogs"),
+                         ("m3-L10", "movie_dialogs_test")):
+        for k in range(6):
+            rows.append({"id": f"{source}:{conv}:{k}", "source": source,
+                         "conversation": f"{source}:{conv}", "speaker": "AB"[k % 2],
+                         "text": f"line {k}", "context": []})
+    (tmp_path / "cache" / "utterances.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows))
+    label = '{"id": "%s", "codes": [], "annotator": "x"}\n'
+    (tmp_path / "labels" / "pass1.jsonl").write_text("")
+    (tmp_path / "labels" / "pass1_wave3.jsonl").write_text("")
+    (tmp_path / "labels" / "pass1_wave4.jsonl").write_text(label % "movie_dialogs:m1-L10:0")
+    (tmp_path / "labels" / "pass1_wave5.jsonl").write_text(label % "movie_dialogs:m2-L10:3")
+    drawn = {r["conversation"] for chunk in sample_wave5.chunks().values() for r in chunk}
+    assert drawn == {"movie_dialogs:m2-L10", "movie_dialogs_test:m3-L10"}
