@@ -268,11 +268,16 @@ def test_real_evaluate_reports_each_source_and_false_alarms(tmp_path: Path,
 
 
 # -------------------------------------------------------------------- training, for real
-@pytest.mark.slow
-def test_encoder_train_export_and_load_roundtrip(tmp_path: Path) -> None:
+@pytest.fixture
+def training_libs() -> None:
     for module in ("torch", "transformers", "onnx"):
         pytest.importorskip(module,
                             reason=f"{module} is not installed (pip install -e '.[test-embed]')")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("training_libs")
+def test_encoder_train_export_and_load_roundtrip(tmp_path: Path) -> None:
     from heard.coding import train_encoder
 
     lines: list[str] = []
@@ -287,10 +292,8 @@ def test_encoder_train_export_and_load_roundtrip(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_encoder_soup_averages_members_into_one_model(tmp_path: Path) -> None:
-    for module in ("torch", "transformers", "onnx"):
-        pytest.importorskip(module,
-                            reason=f"{module} is not installed (pip install -e '.[test-embed]')")
+@pytest.mark.usefixtures("training_libs")
+def test_encoder_soup_fits_every_member_and_exports_one_model(tmp_path: Path) -> None:
     from heard.coding import train_encoder
 
     lines: list[str] = []
