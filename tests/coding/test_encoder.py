@@ -267,6 +267,18 @@ def test_real_evaluate_reports_each_source_and_false_alarms(tmp_path: Path,
     assert json.loads(json.dumps(result.to_dict()))["pooled"]["n_messages"] == 3
 
 
+def test_real_evaluation_table_keeps_its_columns_for_long_source_names() -> None:
+    from heard.coding import evaluate
+    from heard.coding._real import RealEvaluation
+
+    scored = evaluate([{"complaint"}, set()], [{"complaint"}, set()], groups=["a", "b"])
+    result = RealEvaluation("X", {"movie_dialogs_test": scored, "sms": scored}, scored,
+                            {"topical_chat": {"messages": 2.0, "conflict": 0.0,
+                                              "safety_risk": 0.0, "any": 0.5}})
+    rows = [line for line in result.as_text().splitlines() if " msgs " in line]
+    assert len(rows) == 4 and len({line.index(" msgs ") for line in rows}) == 1
+
+
 # -------------------------------------------------------------------- training, for real
 @pytest.fixture
 def training_libs() -> None:
