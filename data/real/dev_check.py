@@ -52,6 +52,7 @@ from heard.coding._train import (
     fit_model,
     load_corpus,
     real_rows,
+    unknown_where_set,
     with_codebook_examples,
     with_real_rows,
 )
@@ -88,7 +89,8 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
     dev_a = [i for i in items if i.source == "reddit_sarcasm" and _share(i.conversation) < 0.3]
     dev_f = [i for i in items if i.source == "movie_dialogs" and _share(i.conversation) < 0.3]
     held = {i.id for i in dev_a + dev_f}
-    train = [i for i in items if i.id not in held and i.source not in s["real_sources_left_out"]]
+    train = unknown_where_set([i for i in items if i.id not in held
+                               and i.source not in s["real_sources_left_out"]], s)
     taken = {i.conversation for i in items}
     dev_b = (_unlabeled("chitchat", taken, 0.5, 1.0, 6000)
              + _unlabeled("sms", taken, 0.5, 1.0, 1500))
