@@ -122,6 +122,25 @@ def test_training_rows_presumed_free_of_conflict_leave_the_other_codes_unknown()
     assert _indicator([set()], codes).tolist() == [[0, 0, 0]]
 
 
+def test_codes_unknown_in_a_source_become_unknown_there_only() -> None:
+    from heard.coding._real import RealItem
+    from heard.coding._train import _indicator, unknown_where_set
+
+    def item(source: str, gold: set[str]) -> RealItem:
+        return RealItem(f"{source}:1", source, "c1", "train", "A", "Beautiful.", (),
+                        frozenset(gold), frozenset({"bid"}))
+
+    film, sms = item("movie_dialogs", {"contempt", "complaint"}), item("sms", {"contempt"})
+    setting = {"codes_unknown_in": {"movie_dialogs": ["contempt"]}}
+    out = unknown_where_set([film, sms], setting)
+    assert out[0].gold == {"complaint"} and out[0].unknown == {"bid", "contempt"}
+    assert out[1] == sms
+    assert unknown_where_set([film], {"codes_unknown_in": {}}) == [film]
+    Y = _indicator([set(i.gold) for i in out], ["contempt", "complaint"],
+                   [i.unknown for i in out])
+    assert Y.tolist() == [[-1, 1], [1, 0]]
+
+
 def test_classifier_threshold_beta_favors_precision() -> None:
     rng = np.random.default_rng(2)
     X = rng.normal(size=(300, 3))
