@@ -105,6 +105,9 @@ SETTINGS: dict[str, Any] = {
     # sources: not passed either, so the shipped recipe leaves the films out
     "real_sources_left_out": ["movie_dialogs"],
     "conflict_free": None,
+    # label files of data/real/labels read for training (None: all). The shipped encoder was
+    # fine-tuned before wave 3 labeled 1,342 more ESConv lines: pass1.jsonl rebuilds its rows
+    "label_files": ["pass1.jsonl"],
     # after the F-beta choice, a code's threshold rises until at most this share of the
     # dev set's messages presumed free of that code gets it
     "everyday_cap": 0.004,
@@ -136,7 +139,8 @@ def _dev(group: str, share: float) -> bool:
 def training_rows(corpus_dir: str | Path, real: str | Path | None = None, *,
                   log: Any = None, presumed: int = 0, source: str = "chitchat",
                   left_out: Iterable[str] = (),
-                  conflict_free: Iterable[Mapping[str, Any]] = ()) -> list[TrainingRow]:
+                  conflict_free: Iterable[Mapping[str, Any]] = (),
+                  label_files: Iterable[str] | None = None) -> list[TrainingRow]:
     """Every row the encoder learns from: real train sources, the corpus, codebook examples.
 
     ``left_out`` names real sources not to use; each of ``conflict_free`` (``{"source",
@@ -148,7 +152,8 @@ def training_rows(corpus_dir: str | Path, real: str | Path | None = None, *,
     from heard.coding._train import codebook_examples, corpus_inputs, load_corpus
 
     skip = set(left_out)
-    real_items = [i for i in training_items(real, presumed=presumed, source=source, log=log)
+    real_items = [i for i in training_items(real, presumed=presumed, source=source, log=log,
+                                            label_files=label_files)
                   if i.source not in skip]
     for spec in conflict_free if real_items else ():
         real_items += presumed_conflict_free(real_items, spec["source"], int(spec["messages"]),
@@ -175,7 +180,8 @@ def training_split(corpus_dir: str | Path, real: str | Path | None = None, *,
     rows = training_rows(corpus_dir, real, log=log, presumed=int(s["presumed_negatives"]),
                          source=s["presumed_negative_source"],
                          left_out=s["real_sources_left_out"],
-                         conflict_free=conflict_free_specs(s))
+                         conflict_free=conflict_free_specs(s),
+                         label_files=s["label_files"])
     if s["max_rows"] is not None and len(rows) > s["max_rows"]:
         rows = random.Random(seed).sample(rows, int(s["max_rows"]))
     dev_mask = [r.source != "codebook" and _dev(r.group, s["dev_share"]) for r in rows]

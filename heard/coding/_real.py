@@ -54,9 +54,13 @@ def real_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "real"
 
 
-def _labels(folder: Path, pass_name: str) -> dict[str, frozenset[str]]:
+def _labels(folder: Path, pass_name: str,
+            files: Iterable[str] | None = None) -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
+    wanted = None if files is None else set(files)
     for path in sorted(folder.glob(f"{pass_name}*.jsonl")):
+        if wanted is not None and path.name not in wanted:
+            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
@@ -75,8 +79,11 @@ def _utterances(base: Path) -> Iterator[dict[str, Any]]:
 
 
 def load_real(folder: str | Path | None = None, *, roles: Iterable[str] = ("train", "test"),
-              pass_name: str = "pass1") -> list[RealItem]:
+              pass_name: str = "pass1", files: Iterable[str] | None = None) -> list[RealItem]:
     """Every labeled utterance of the given roles, in file order.
+
+    ``files``: read only these label files (names in ``labels/``), to rebuild what a model was
+    trained on before later waves were labeled; ``None``: all of them.
 
     Raises
     ------
@@ -84,7 +91,7 @@ def load_real(folder: str | Path | None = None, *, roles: Iterable[str] = ("trai
         E484 when the utterances have not been built on this computer.
     """
     base = Path(folder) if folder is not None else real_dir()
-    labels = _labels(base / "labels", pass_name)
+    labels = _labels(base / "labels", pass_name, files)
     wanted = set(roles)
     items: list[RealItem] = []
     for row in _utterances(base):
@@ -248,14 +255,15 @@ def _everyday_sample(source: str, skip: set[str], n: int, *, seed: int, label: s
 
 
 def training_items(folder: str | Path | None = None, *, presumed: int = 0,
-                   source: str = "chitchat", log: Any = None) -> list[RealItem]:
+                   source: str = "chitchat", log: Any = None,
+                   label_files: Iterable[str] | None = None) -> list[RealItem]:
     """What a coder learns from real text: the labeled ``train`` sources and presumed negatives.
 
     Without the real sources on this computer, ``log`` gets the E484 message and the list is
     empty (training goes on with the corpus alone); with ``log=None`` E484 is raised.
     """
     try:
-        items = load_real(folder, roles=("train",))
+        items = load_real(folder, roles=("train",), files=label_files)
     except InputError as exc:
         if log is None:
             raise

@@ -179,6 +179,16 @@ def test_real_load_filters_roles_and_keeps_context(tmp_path: Path) -> None:
     assert "day:1:1" not in {i.id for i in test}  # unlabeled: not an evaluation item
 
 
+def test_real_load_reads_only_the_label_files_named(tmp_path: Path) -> None:
+    base = _real_dir(tmp_path)
+    (base / "labels" / "pass1_wave3.jsonl").write_text(
+        json.dumps({"id": "day:1:1", "codes": [], "annotator": "A2"}) + "\n")
+    assert "day:1:1" in {i.id for i in load_real(base)}
+    assert "day:1:1" not in {i.id for i in load_real(base, files=["pass1.jsonl"])}
+    assert len(load_real(base, files=["pass1.jsonl"])) == 5
+    assert load_real(base, files=[]) == []
+
+
 def _unlabeled_days(tmp_path: Path, conversations: int, turns: int) -> Path:
     """A data/real folder whose one unlabeled source "day" has these conversations."""
     base = tmp_path / "real"
