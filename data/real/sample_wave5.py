@@ -7,7 +7,9 @@ Run from the repository root after ``real_data.py build``::
 
 It writes ``N1``–``N4`` (``movie_dialogs``, for training) and ``G1``/``G2``
 (``movie_dialogs_test``, held out), drawn as the fourth wave drew (``sample_wave4.py``) with
-another seed, leaving out every exchange that holds a labeled line. Stdlib only.
+another seed, leaving out every exchange that holds a labeled line, and ``S``, the blind second
+pass (150 held-out and 150 training lines of those chunks, drawn after them: the chunks above
+are the same with or without it). Stdlib only.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ def chunks() -> dict[str, list[dict]]:
     test = _split(_windows(by_source["movie_dialogs_test"], TEST_UTTERANCES, rng), 2)
     out = {f"N{i + 1}": rows for i, rows in enumerate(train)}
     out.update({f"G{i + 1}": rows for i, rows in enumerate(test)})
+    second = rng.sample([r for c in test for r in c], 150) + rng.sample(
+        [r for c in train for r in c], 150)
+    rng.shuffle(second)
+    out["S"] = second
     return out
 
 
