@@ -36,8 +36,8 @@ def chunks() -> dict[str, list[dict]]:
     test = _split(_windows(by_source["movie_dialogs_test"], TEST_UTTERANCES, rng), 2)
     out = {f"N{i + 1}": rows for i, rows in enumerate(train)}
     out.update({f"G{i + 1}": rows for i, rows in enumerate(test)})
-    second = rng.sample([r for c in test for r in c], 150) + rng.sample(
-        [r for c in train for r in c], 150)
+    held, kept = [r for c in test for r in c], [r for c in train for r in c]
+    second = rng.sample(held, min(150, len(held))) + rng.sample(kept, min(150, len(kept)))
     rng.shuffle(second)
     out["S"] = second
     return out
