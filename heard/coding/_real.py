@@ -58,6 +58,9 @@ def _labels(folder: Path, pass_name: str,
             files: Iterable[str] | None = None) -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
     wanted = None if files is None else set(files)
+    if wanted and not wanted <= {p.name for p in folder.glob("*.jsonl")}:
+        # a misspelt name would otherwise train on no real text at all, silently
+        raise ValueError(f"label files not in {folder}: {sorted(wanted)}")
     for path in sorted(folder.glob(f"{pass_name}*.jsonl")):
         if wanted is not None and path.name not in wanted:
             continue

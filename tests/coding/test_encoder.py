@@ -187,6 +187,8 @@ def test_real_load_reads_only_the_label_files_named(tmp_path: Path) -> None:
     assert "day:1:1" not in {i.id for i in load_real(base, files=["pass1.jsonl"])}
     assert len(load_real(base, files=["pass1.jsonl"])) == 5
     assert load_real(base, files=[]) == []
+    with pytest.raises(ValueError, match="pass1.json"):
+        load_real(base, files=["pass1.json"])
 
 
 def _unlabeled_days(tmp_path: Path, conversations: int, turns: int) -> Path:
