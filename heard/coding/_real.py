@@ -58,7 +58,7 @@ def _labels(folder: Path, pass_name: str,
             files: Iterable[str] | None = None) -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
     wanted = None if files is None else set(files)
-    if wanted and not wanted <= {p.name for p in folder.glob("*.jsonl")}:
+    if wanted and folder.is_dir() and not wanted <= {p.name for p in folder.glob("*.jsonl")}:
         # a misspelt name would otherwise train on no real text at all, silently
         raise ValueError(f"label files not in {folder}: {sorted(wanted)}")
     for path in sorted(folder.glob(f"{pass_name}*.jsonl")):
