@@ -60,7 +60,20 @@ def demo_analysis(rkit):
     return rkit.analyze([m for m in corpus.iter_messages() if "safety_risk" not in m.code_names])
 
 
-@pytest.mark.parametrize("which", ["demo_analysis", "safety_analysis"])
+@pytest.fixture
+def imported_analysis(rkit):
+    """As a real import leaves it: the export's whole path, which has no spaces to break at."""
+    corpus = rkit.demo_gold_corpus()
+    messages = [m for m in corpus.iter_messages() if "safety_risk" not in m.code_names]
+    corpus = Corpus.from_messages(messages)
+    corpus.meta["imports"] = [{
+        "path": "/home/someone/Downloads/WhatsApp_Chat_with_Alexandra_Featherstonehaugh/"
+                "WhatsApp_Chat_with_Alexandra_Featherstonehaugh_2026-11-30.txt",
+        "format": "whatsapp", "notes": []}]
+    return heard.analyze(corpus, given_codes=True, dynamics=False, generated_at=rkit.FIXED)
+
+
+@pytest.mark.parametrize("which", ["demo_analysis", "safety_analysis", "imported_analysis"])
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_browser_report_fits_the_screen_and_opens_on_the_answer(which, width, request, browser,
                                                                 tmp_path):
