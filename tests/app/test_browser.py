@@ -259,7 +259,8 @@ def test_browser_every_page_fits_a_phone_and_reads_in_both_modes(
     store = app.state.store
     store.import_export(chat_safety, filename=chat_safety.name)  # 1: a safety flag
     # 2: no flag, so every section of the overview is open (tables, loops, figures)
-    other = tmp_path / "other" / "WhatsApp Chat with Lee.txt"
+    # a phone's export name has no spaces to wrap at, and the overview shows it whole
+    other = tmp_path / "other" / "WhatsApp_Chat_with_Lee_Featherstonehaugh_2026-11-30_export.txt"
     other.parent.mkdir()
     other.write_text(chat_v2.read_text("utf-8").replace("Sam:", "Ari:").replace("Jo:", "Lee:"),
                      encoding="utf-8")
