@@ -154,9 +154,11 @@ class RealEvaluation:
         return {
             "held_out_messages": self.pooled.n_messages,
             "held_out_sources": sorted(self.per_source),
-            "macro_f1_codes": round(self.pooled.macro_f1, 3),
-            "macro_f1_families": round(self.pooled.family_macro_f1, 3),
-            "everyday": {k: {m: round(v, 4) for m, v in fa.items()}
+            # two digits finer than a report shows them: rounding twice had moved a conflict
+            # share of 6.352%, kept as 0.0635, to "6.3%"
+            "macro_f1_codes": round(self.pooled.macro_f1, 4),
+            "macro_f1_families": round(self.pooled.family_macro_f1, 4),
+            "everyday": {k: {m: round(v, 5) for m, v in fa.items()}
                          for k, fa in self.false_alarms.items()},
         }
 
