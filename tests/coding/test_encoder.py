@@ -125,27 +125,6 @@ def test_encoder_packaged_model_is_int8_and_small() -> None:
 
 
 
-def test_encoder_settings_rebuild_the_shipped_cards_labeled_rows() -> None:
-    """The labeled real rows the settings read, split as training splits them, are the rows
-    the packaged card says it learned from (no text needed: ids name their conversation)."""
-    from heard.coding._encoder_train import SETTINGS, _dev
-
-    card = json.loads((_packaged_dir() / "encoder.json").read_text("utf-8"))["card"]
-    labels = Path(__file__).resolve().parents[2] / "data" / "real" / "labels"
-    sources = json.loads((labels.parent / "sources.json").read_text("utf-8"))["sources"]
-    train_sources = {s["id"] for s in sources if s["role"] == "train"}
-    counts: dict[str, dict[str, int]] = {"train": {}, "dev": {}}
-    for name in SETTINGS["label_files"] or sorted(p.name for p in labels.glob("pass1*.jsonl")):
-        for line in (labels / name).read_text("utf-8").splitlines():
-            uid = json.loads(line)["id"]
-            source = uid.split(":", 1)[0]
-            if source in train_sources and source not in SETTINGS["real_sources_left_out"]:
-                side = "dev" if _dev(uid.rsplit(":", 1)[0], SETTINGS["dev_share"]) else "train"
-                counts[side][source] = counts[side].get(source, 0) + 1
-    for side in ("train", "dev"):
-        shipped = {k: v for k, v in card["training_data"][side].items() if k in train_sources}
-        assert counts[side] == shipped, side
-
 def test_encoder_missing_model_is_e481(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         load_encoder(tmp_path)

@@ -90,3 +90,25 @@ def test_held_out_films_are_labeled_as_the_test_source(sources: list[dict]) -> N
             if source.startswith("movie_dialogs"):
                 film = rest.split("-", 1)[0]
                 assert (film in films) == (source == "movie_dialogs_test"), r["id"]
+
+
+def test_encoder_settings_rebuild_the_shipped_cards_labeled_rows(sources: list[dict]) -> None:
+    """The labeled real rows the encoder's settings read, split as its training splits them,
+    are the rows its packaged card says it learned from (no text needed: an id names its
+    conversation)."""
+    from heard.coding._encoder import ENCODER_JSON, _packaged_dir
+    from heard.coding._encoder_train import SETTINGS, _dev
+    from heard.coding._real import _labels
+
+    card = json.loads((_packaged_dir() / ENCODER_JSON).read_text("utf-8"))["card"]
+    learned = {s["id"] for s in sources if s["role"] == "train"} - set(
+        SETTINGS["real_sources_left_out"])
+    counts: dict[str, dict[str, int]] = {"train": {}, "dev": {}}
+    for uid in _labels(REAL / "labels", "pass1", SETTINGS["label_files"]):
+        source = uid.split(":", 1)[0]
+        if source in learned:
+            side = "dev" if _dev(uid.rsplit(":", 1)[0], SETTINGS["dev_share"]) else "train"
+            counts[side][source] = counts[side].get(source, 0) + 1
+    for side in ("train", "dev"):
+        shipped = {k: v for k, v in card["training_data"][side].items() if k in learned}
+        assert counts[side] == shipped, side
