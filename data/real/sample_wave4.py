@@ -54,6 +54,16 @@ def _split(windows: list[list[dict]], parts: int) -> list[list[dict]]:
     return out
 
 
+def second_pass(train: list[list[dict]], test: list[list[dict]], rng: random.Random,
+                n: int = 150) -> list[dict]:
+    """The blind second pass's chunk: ``n`` held-out and ``n`` training lines of the chunks
+    (fewer where a chunk holds fewer), shuffled together."""
+    held, kept = [r for c in test for r in c], [r for c in train for r in c]
+    second = rng.sample(held, min(n, len(held))) + rng.sample(kept, min(n, len(kept)))
+    rng.shuffle(second)
+    return second
+
+
 def chunks() -> dict[str, list[dict]]:
     rng = random.Random(SEED)
     by_source = utterances_by_source(("movie_dialogs", "movie_dialogs_test"))
@@ -61,10 +71,7 @@ def chunks() -> dict[str, list[dict]]:
     test = _split(_windows(by_source["movie_dialogs_test"], TEST_UTTERANCES, rng), 2)
     out = {f"M{i + 1}": rows for i, rows in enumerate(train)}
     out.update({f"H{i + 1}": rows for i, rows in enumerate(test)})
-    second = rng.sample([r for c in test for r in c], 150) + rng.sample(
-        [r for c in train for r in c], 150)
-    rng.shuffle(second)
-    out["S"] = second
+    out["S"] = second_pass(train, test, rng)
     return out
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import sys
 
-from sample_wave4 import _split, _windows
+from sample_wave4 import _split, _windows, second_pass
 from waves import labeled_ids, utterances_by_source, write_chunks
 
 SEED = 20261205
@@ -36,10 +36,7 @@ def chunks() -> dict[str, list[dict]]:
     test = _split(_windows(by_source["movie_dialogs_test"], TEST_UTTERANCES, rng), 2)
     out = {f"N{i + 1}": rows for i, rows in enumerate(train)}
     out.update({f"G{i + 1}": rows for i, rows in enumerate(test)})
-    held, kept = [r for c in test for r in c], [r for c in train for r in c]
-    second = rng.sample(held, min(150, len(held))) + rng.sample(kept, min(150, len(kept)))
-    rng.shuffle(second)
-    out["S"] = second
+    out["S"] = second_pass(train, test, rng)
     return out
 
 
