@@ -124,7 +124,6 @@ def test_encoder_packaged_model_is_int8_and_small() -> None:
     assert model.card["never_trained_on"]
 
 
-
 def test_encoder_missing_model_is_e481(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         load_encoder(tmp_path)
