@@ -291,6 +291,20 @@ def test_real_evaluation_table_keeps_its_columns_for_long_source_names() -> None
     assert len(rows) == 4 and len({line.index(" msgs ") for line in rows}) == 1
 
 
+def test_real_evaluation_summary_keeps_what_a_report_rounds_once() -> None:
+    # kept to four digits, a conflict share of 6.352% read "6.3%" in the report's caveat
+    from heard.coding import evaluate
+    from heard.coding._real import RealEvaluation
+    from heard.report._view import _measured_caveat
+
+    scored = evaluate([{"complaint"}, set()], [{"complaint"}, set()], groups=["a", "b"])
+    result = RealEvaluation("X", {"sms": scored}, scored,
+                            {"topical_chat": {"messages": 23441.0, "conflict": 0.063521,
+                                              "safety_risk": 0.0, "any": 0.065185}})
+    caveat = _measured_caveat(result.summary())
+    assert "conflict code to 6.4% of messages and some code to 6.5%" in caveat
+
+
 # -------------------------------------------------------------------- training, for real
 @pytest.fixture
 def training_libs() -> None:
