@@ -77,6 +77,17 @@ def _coded(model: Any, items: list[RealItem]) -> list[set[str]]:
     return [set(t.code_names) for t in targets]
 
 
+def _held_back(model: Any, items: list[RealItem]) -> Any:
+    """The model's scores on labeled items it did not learn from (intervals by conversation)."""
+    return evaluate([set(i.gold) for i in items], _coded(model, items),
+                    groups=[i.conversation for i in items])
+
+
+def _fight_f1(result: Any) -> dict[str, float]:
+    return {c["label"]: round(c["f1"], 3) for c in result.to_dict()["codes"]
+            if c["label"] in FIGHT_CODES}
+
+
 def _shares(coded: list[set[str]]) -> dict[str, float]:
     return {"conflict": round(sum(map(_conflict, coded)) / len(coded), 4),
             "any": round(sum(map(bool, coded)) / len(coded), 4), "messages": len(coded)}
@@ -104,20 +115,13 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
     inputs, gold, couples, unknown = with_real_rows(
         corpus_inputs(messages, s["rule_feature_threshold"]), gold, couples, real_rows(train, s))
     model = fit_model(inputs, gold, couples, seed=0, settings=s, unknown=unknown)
-    ev = evaluate([set(i.gold) for i in dev_a], _coded(model, dev_a),
-                  groups=[i.conversation for i in dev_a]).to_dict()
-    out: dict[str, Any] = {
-        "settings": settings, "training_rows": len(train),
-        "A_reddit_held_back": {c["label"]: round(c["f1"], 3) for c in ev["codes"]
-                               if c["label"] in FIGHT_CODES}}
+    out: dict[str, Any] = {"settings": settings, "training_rows": len(train),
+                           "A_reddit_held_back": _fight_f1(_held_back(model, dev_a))}
     if dev_f:
-        ef = evaluate([set(i.gold) for i in dev_f], _coded(model, dev_f),
-                      groups=[i.conversation for i in dev_f])
+        ef = _held_back(model, dev_f)
         out["F_movies_held_back"] = {
             "messages": len(dev_f), "macro_f1_codes": round(ef.macro_f1, 3),
-            "macro_f1_families": round(ef.family_macro_f1, 3),
-            **{c["label"]: round(c["f1"], 3) for c in ef.to_dict()["codes"]
-               if c["label"] in FIGHT_CODES}}
+            "macro_f1_families": round(ef.family_macro_f1, 3), **_fight_f1(ef)}
     return {**out,
             "B_chitchat_sms": _shares(_coded(model, dev_b)),
             "C_commonsense_held_back": _shares(_coded(model, dev_c)),
