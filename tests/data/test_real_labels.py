@@ -112,3 +112,23 @@ def test_encoder_settings_rebuild_the_shipped_cards_labeled_rows(sources: list[d
     for side in ("train", "dev"):
         shipped = {k: v for k, v in card["training_data"][side].items() if k in learned}
         assert counts[side] == shipped, side
+
+
+
+def test_default_settings_rebuild_the_shipped_cards_labeled_rows(sources: list[dict]) -> None:
+    """A later labeling wave does not change what ``heard train`` rebuilds: the labeled real
+    rows the default engine's settings read are the rows its packaged card counts."""
+    from heard.coding._codebook import packaged_json
+    from heard.coding._real import _labels
+    from heard.coding._train import SETTINGS
+
+    card = packaged_json("model", "model_card.json")
+    learned = {s["id"] for s in sources if s["role"] == "train"} - set(
+        SETTINGS["real_sources_left_out"])
+    counts: dict[str, int] = {}
+    for uid in _labels(REAL / "labels", "pass1", SETTINGS["label_files"]):
+        source = uid.split(":", 1)[0]
+        if source in learned:
+            counts[source] = counts.get(source, 0) + 1
+    shipped = card["training_data"]["real_text"]["by_source"]
+    assert counts == {k: v for k, v in shipped.items() if k in learned}
