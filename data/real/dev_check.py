@@ -95,14 +95,19 @@ def _shares(coded: list[set[str]]) -> dict[str, float]:
 
 def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
     s = {**SETTINGS, **settings}
-    items = training_items(presumed=int(s["presumed_negatives"]),
+    # the dev sets come from every label file, whichever files a setting trains on, so that
+    # they are the same sets for every setting
+    every = training_items(presumed=int(s["presumed_negatives"]),
                            source=s["presumed_negative_source"])
-    dev_a = [i for i in items if i.source == "reddit_sarcasm" and _share(i.conversation) < 0.3]
-    dev_f = [i for i in items if i.source == "movie_dialogs" and _share(i.conversation) < 0.3]
+    items = every if s["label_files"] is None else training_items(
+        presumed=int(s["presumed_negatives"]), source=s["presumed_negative_source"],
+        label_files=s["label_files"])
+    dev_a = [i for i in every if i.source == "reddit_sarcasm" and _share(i.conversation) < 0.3]
+    dev_f = [i for i in every if i.source == "movie_dialogs" and _share(i.conversation) < 0.3]
     held = {i.id for i in dev_a + dev_f}
     train = unknown_where_set([i for i in items if i.id not in held
                                and i.source not in s["real_sources_left_out"]], s)
-    taken = {i.conversation for i in items}
+    taken = {i.conversation for i in every}
     dev_b = (_unlabeled("chitchat", taken, 0.5, 1.0, 6000)
              + _unlabeled("sms", taken, 0.5, 1.0, 1500))
     dev_c = _unlabeled("commonsense_dialogues", set(), 0.0, 0.3, 100_000)
