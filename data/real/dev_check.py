@@ -41,6 +41,7 @@ from heard.coding._real import (
     RealItem,
     _conflict,
     _everyday_sample,
+    calibration_pool,
     presumed_conflict_free,
     real_corpus,
     training_items,
@@ -51,6 +52,7 @@ from heard.coding._train import (
     corpus_inputs,
     fit_model,
     load_corpus,
+    real_inputs,
     real_rows,
     unknown_where_set,
     with_codebook_examples,
@@ -119,7 +121,14 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
     messages, gold, couples = with_codebook_examples(*load_corpus(REPO / "data" / "corpus"), s)
     inputs, gold, couples, unknown = with_real_rows(
         corpus_inputs(messages, s["rule_feature_threshold"]), gold, couples, real_rows(train, s))
-    model = fit_model(inputs, gold, couples, seed=0, settings=s, unknown=unknown)
+    everyday: list[Any] = []
+    if budget := s["everyday_budget"]:
+        # thresholds are raised on messages of none of the dev sets, so B, C and D still
+        # measure what the budget does to everyday talk no step has seen
+        pool = calibration_pool(train + away + dev_b, budget["source"], int(budget["messages"]))
+        everyday = real_inputs(pool, s["rule_feature_threshold"])[0]
+    model = fit_model(inputs, gold, couples, seed=0, settings=s, everyday=everyday,
+                      unknown=unknown)
     out: dict[str, Any] = {"settings": settings, "training_rows": len(train),
                            "A_reddit_held_back": _fight_f1(_held_back(model, dev_a))}
     if dev_f:
