@@ -241,6 +241,7 @@ def test_training_rows_join_conflict_free_text_with_the_other_codes_unknown(
 
     base = _real_dir(tmp_path)
     settings = {**SETTINGS, "presumed_negatives": 0, "real_sources_left_out": [],
+                "label_files": None,
                 "conflict_free": {"source": "day", "messages": 10}}
     rows = _real_rows(base, settings, None)
     assert rows.by_source == {"day_conflict_free": 2, "sup": 2}
@@ -538,6 +539,7 @@ def test_conflict_free_text_can_come_from_several_sources(tmp_path: Path) -> Non
                                  "context": []}) + "\n")
     specs = [{"source": "day", "messages": 10}, {"source": "film", "messages": 1}]
     settings = {**SETTINGS, "presumed_negatives": 0, "real_sources_left_out": [],
+                "label_files": None,
                 "conflict_free": specs}
     rows = _real_rows(base, settings, None)
     assert rows.by_source == {"day_conflict_free": 2, "film_conflict_free": 1, "sup": 2}
