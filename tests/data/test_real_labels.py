@@ -4,6 +4,7 @@ sources marked, no text committed."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -92,43 +93,43 @@ def test_held_out_films_are_labeled_as_the_test_source(sources: list[dict]) -> N
                 assert (film in films) == (source == "movie_dialogs_test"), r["id"]
 
 
-def test_encoder_settings_rebuild_the_shipped_cards_labeled_rows(sources: list[dict]) -> None:
-    """The labeled real rows the encoder's settings read, split as its training splits them,
-    are the rows its packaged card says it learned from (no text needed: an id names its
-    conversation)."""
-    from heard.coding._encoder import ENCODER_JSON, _packaged_dir
-    from heard.coding._encoder_train import SETTINGS, _dev
+def _learned_labels(sources: list[dict], settings: dict) -> tuple[set[str], list[str]]:
+    """The real sources ``settings`` learn from, and the ids of the labeled rows they read there
+    (their label files; no text needed: an id names its source and conversation)."""
     from heard.coding._real import _labels
 
-    card = json.loads((_packaged_dir() / ENCODER_JSON).read_text("utf-8"))["card"]
     learned = {s["id"] for s in sources if s["role"] == "train"} - set(
-        SETTINGS["real_sources_left_out"])
-    counts: dict[str, dict[str, int]] = {"train": {}, "dev": {}}
-    for uid in _labels(REAL / "labels", "pass1", SETTINGS["label_files"]):
-        source = uid.split(":", 1)[0]
-        if source in learned:
-            side = "dev" if _dev(uid.rsplit(":", 1)[0], SETTINGS["dev_share"]) else "train"
-            counts[side][source] = counts[side].get(source, 0) + 1
+        settings["real_sources_left_out"])
+    ids = [uid for uid in _labels(REAL / "labels", "pass1", settings["label_files"])
+           if uid.split(":", 1)[0] in learned]
+    return learned, ids
+
+
+def test_encoder_settings_rebuild_the_shipped_cards_labeled_rows(sources: list[dict]) -> None:
+    """The labeled real rows the encoder's settings read, split as its training splits them,
+    are the rows its packaged card says it learned from."""
+    from heard.coding._encoder import ENCODER_JSON, _packaged_dir
+    from heard.coding._encoder_train import SETTINGS, _dev
+
+    card = json.loads((_packaged_dir() / ENCODER_JSON).read_text("utf-8"))["card"]
+    learned, ids = _learned_labels(sources, SETTINGS)
+    counts: dict[str, Counter[str]] = {"train": Counter(), "dev": Counter()}
+    for uid in ids:
+        side = "dev" if _dev(uid.rsplit(":", 1)[0], SETTINGS["dev_share"]) else "train"
+        counts[side][uid.split(":", 1)[0]] += 1
     for side in ("train", "dev"):
         shipped = {k: v for k, v in card["training_data"][side].items() if k in learned}
         assert counts[side] == shipped, side
-
 
 
 def test_default_settings_rebuild_the_shipped_cards_labeled_rows(sources: list[dict]) -> None:
     """A later labeling wave does not change what ``heard train`` rebuilds: the labeled real
     rows the default engine's settings read are the rows its packaged card counts."""
     from heard.coding._codebook import packaged_json
-    from heard.coding._real import _labels
     from heard.coding._train import SETTINGS
 
     card = packaged_json("model", "model_card.json")
-    learned = {s["id"] for s in sources if s["role"] == "train"} - set(
-        SETTINGS["real_sources_left_out"])
-    counts: dict[str, int] = {}
-    for uid in _labels(REAL / "labels", "pass1", SETTINGS["label_files"]):
-        source = uid.split(":", 1)[0]
-        if source in learned:
-            counts[source] = counts.get(source, 0) + 1
+    learned, ids = _learned_labels(sources, SETTINGS)
     shipped = card["training_data"]["real_text"]["by_source"]
-    assert counts == {k: v for k, v in shipped.items() if k in learned}
+    assert Counter(uid.split(":", 1)[0] for uid in ids) == {
+        k: v for k, v in shipped.items() if k in learned}
