@@ -97,13 +97,14 @@ def _shares(coded: list[set[str]]) -> dict[str, float]:
 
 def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
     s = {**SETTINGS, **settings}
+    def read(files: list[str] | None) -> list[RealItem]:
+        return training_items(presumed=int(s["presumed_negatives"]),
+                              source=s["presumed_negative_source"], label_files=files)
+
     # the dev sets come from every label file, whichever files a setting trains on, so that
     # they are the same sets for every setting
-    every = training_items(presumed=int(s["presumed_negatives"]),
-                           source=s["presumed_negative_source"])
-    items = every if s["label_files"] is None else training_items(
-        presumed=int(s["presumed_negatives"]), source=s["presumed_negative_source"],
-        label_files=s["label_files"])
+    every = read(None)
+    items = every if s["label_files"] is None else read(s["label_files"])
     dev_a = [i for i in every if i.source == "reddit_sarcasm" and _share(i.conversation) < 0.3]
     dev_f = [i for i in every if i.source == "movie_dialogs" and _share(i.conversation) < 0.3]
     held = {i.id for i in dev_a + dev_f}
