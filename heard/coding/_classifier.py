@@ -164,8 +164,6 @@ class TrainedCoder(InputCoder):
         The ``message.annotations`` key written by :meth:`transform`.
     max_evidence : int
         At most this many word n-grams quoted as evidence per code.
-    long_messages : bool or None
-        Also code long messages a stretch at a time (``None``: as ``context.json`` says).
 
     Attributes
     ----------
@@ -179,15 +177,12 @@ class TrainedCoder(InputCoder):
     """
 
     requires: ClassVar[tuple[str, ...]] = ("text",)
-    engine_key: ClassVar[str] = "trained"
 
     def __init__(self, *, model: str | Path | TrainedModel | None = None,
-                 output_field: str = "codes", max_evidence: int = 3,
-                 long_messages: bool | None = None) -> None:
+                 output_field: str = "codes", max_evidence: int = 3) -> None:
         self.model = model
         self.output_field = output_field
         self.max_evidence = max_evidence
-        self.long_messages = long_messages
 
     def fit(self, corpus: Corpus | None = None) -> Self:
         """Load the model and the rules it uses; return ``self`` (training is ``heard train``)."""

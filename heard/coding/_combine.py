@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from heard.coding._context import ContextTracker, OrdinaryTalk
 from heard.coding._features import MessageInput, collect_inputs, text_in_context
-from heard.coding._long import LongMessages
 from heard.coding._rule_data import context_settings
 from heard.coding._spans import merge_spans
 from heard.model import Code, Corpus, Evidence, Message, Step
@@ -46,12 +45,6 @@ _PROGRESS_BATCH = 256
 def _ordinary() -> tuple[OrdinaryTalk, Mapping[str, Any]]:
     settings = context_settings()
     return OrdinaryTalk.from_settings(settings), settings
-
-
-@cache
-def _long_messages() -> tuple[LongMessages, frozenset[str]]:
-    settings = context_settings()["long_messages"]
-    return LongMessages.from_settings(settings), frozenset(settings["engines"])
 
 
 def _f1(pred: np.ndarray, y: np.ndarray) -> float:
@@ -155,27 +148,16 @@ class InputCoder(Step):
 
     A subclass sets ``output_field``, a fitted rule coder in ``_rules`` (its scores are the
     rows' rule features), and implements ``_ready`` (fit if needed) and ``code_inputs``.
-    Long messages are also coded a stretch at a time (:mod:`heard.coding._long`) when
-    ``long_messages`` is true, or, left ``None``, when ``context.json`` names ``engine_key``.
     """
 
     output_field: str
     _rules: Any
-    engine_key: ClassVar[str] = ""
-    long_messages: bool | None = None
 
     def _ready(self) -> None:
         raise NotImplementedError
 
     def code_inputs(self, inputs: Sequence[MessageInput]) -> list[tuple[Code, ...]]:
         raise NotImplementedError
-
-    def _code_rows(self, inputs: Sequence[MessageInput]) -> list[tuple[Code, ...]]:
-        """``code_inputs``, with long messages coded a stretch at a time where that is on."""
-        long, engines = _long_messages()
-        on = self.long_messages if self.long_messages is not None \
-            else self.engine_key in engines
-        return long.code(self.code_inputs, inputs) if on else self.code_inputs(inputs)
 
     def transform(self, corpus: Corpus, *,
                   progress: Callable[[int, int], None] | None = None) -> Corpus:
@@ -194,12 +176,12 @@ class InputCoder(Step):
             return corpus
         inputs = [p[1] for p in pairs]
         if progress is None:
-            coded = self._code_rows(inputs)
+            coded = self.code_inputs(inputs)
         else:
             # in batches, only so that the progress moves; each row is coded on its own
             coded = []
             for start in range(0, len(inputs), _PROGRESS_BATCH):
-                coded += self._code_rows(inputs[start:start + _PROGRESS_BATCH])
+                coded += self.code_inputs(inputs[start:start + _PROGRESS_BATCH])
                 progress(n + round(n * min(1.0, len(coded) / len(inputs))), 2 * n)
         ordinary, settings = _ordinary()
         tracker, conversation = ContextTracker(settings), None

@@ -197,8 +197,6 @@ class EncoderCoder(InputCoder):
         message (the screen is calibrated for high recall).
     threads : int
         ONNX Runtime intra-op threads (0: its default).
-    long_messages : bool or None
-        Also code long messages a stretch at a time (``None``: as ``context.json`` says).
 
     Attributes
     ----------
@@ -212,17 +210,14 @@ class EncoderCoder(InputCoder):
     """
 
     requires: ClassVar[tuple[str, ...]] = ("text",)
-    engine_key: ClassVar[str] = "encoder"
 
     def __init__(self, *, model: str | Path | None = None, output_field: str = "codes",
-                 max_evidence: int = 2, use_screen: bool = True, threads: int = 0,
-                 long_messages: bool | None = None) -> None:
+                 max_evidence: int = 2, use_screen: bool = True, threads: int = 0) -> None:
         self.model = model
         self.output_field = output_field
         self.max_evidence = max_evidence
         self.use_screen = use_screen
         self.threads = threads
-        self.long_messages = long_messages
 
     def fit(self, corpus: Corpus | None = None) -> Self:
         """Load the model, its screen and the safety rules; return ``self``."""

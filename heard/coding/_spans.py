@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["clauses", "merge_spans", "stretches"]
+__all__ = ["clauses", "merge_spans"]
 
 _CLAUSE_BREAK = re.compile(
     r"[.!?\u2026;:\n]+|,|\s[-\u2013\u2014]+\s|(?<=\s)(?=(?:but|because|cause|cuz|so|though|"
     r"although|and yet)\b)", re.IGNORECASE)
 _HAS_WORD = re.compile(r"[^\W_]|[^\x00-\x7f]")
 _MAX_CLAUSES = 16
-_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"')\u201d\u2019]*(\s+)|(\s*\n+\s*)")
-_WORD = re.compile(r"\S+")
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -52,33 +50,3 @@ def clauses(text: str) -> list[tuple[int, int]]:
         spans = [(spans[k][0], spans[min(k + 1, len(spans) - 1)][1])
                  for k in range(0, len(spans), 2)]
     return spans
-
-
-def stretches(text: str, max_words: int) -> list[tuple[int, int]]:
-    """Character spans of ``text``'s sentences, packed in order into stretches of at most
-    ``max_words`` words (a longer sentence is a stretch of its own).
-
-    Examples
-    --------
-    >>> t = "I love you. I'm tired of doing this alone. Should I leave?"
-    >>> [t[a:b] for a, b in stretches(t, 9)]
-    ["I love you. I'm tired of doing this alone.", 'Should I leave?']
-    """
-    cuts = [0]
-    for m in _SENTENCE_END.finditer(text):
-        gap = 1 if m.group(1) is not None else 2
-        cuts.extend((m.start(gap), m.end(gap)))
-    cuts.append(len(text))
-    out: list[tuple[int, int, int]] = []  # start, end, words
-    for a, b in zip(cuts[::2], cuts[1::2], strict=True):
-        piece = text[a:b]
-        n = len(_WORD.findall(piece))
-        if not n or not _HAS_WORD.search(piece):
-            continue
-        a += len(piece) - len(piece.lstrip())
-        b = a + len(piece.strip())
-        if out and out[-1][2] + n <= max_words:
-            out[-1] = (out[-1][0], b, out[-1][2] + n)
-        else:
-            out.append((a, b, n))
-    return [(a, b) for a, b, _ in out]
