@@ -21,6 +21,7 @@ import argparse
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -220,11 +221,62 @@ def _movies(source: dict) -> Iterator[dict]:
         run.append(row)
 
 
+_SPOKEN_MARKS = (
+    (re.compile(r"<LAUGH>"), " (laughs) "),
+    (re.compile(r"<YELL>"), " (yells) "),
+    (re.compile(r"<UNK>"), " (unclear) "),
+    (re.compile(r"<L2 ([^<>]*?) L2>"), r" \1 "),
+    (re.compile(r"</?[A-Z0-9_]+>?"), " "),
+    (re.compile(r"~"), ""),
+)
+_HAS_WORD = re.compile(r"[A-Za-z]")
+
+
+def _spoken(text: str) -> str:
+    """A transcript line as plain words: laughter and unclear speech said in brackets."""
+    for pattern, repl in _SPOKEN_MARKS:
+        text = pattern.sub(repl, text)
+    words = " ".join(text.split())
+    return words if _HAS_WORD.search(re.sub(r"\((laughs|yells|unclear)\)", "", words)) else ""
+
+
+def _sbcsae(source: dict) -> Iterator[dict]:
+    """Conversations of two people: the two main speakers hold nearly all the words."""
+    segments: dict[str, list[tuple[float, int, str, str]]] = {}
+    lines = _file(source, source["paths"][0]).read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines):
+        parts = line.split(" ", 5)
+        if len(parts) == 6:
+            conv, _, speaker, start, _, text = parts
+            segments.setdefault(conv, []).append(
+                (float(start), n, speaker.split("_", 1)[-1], text))
+    for conv in sorted(segments):
+        words: dict[str, int] = {}
+        for _, _, speaker, text in segments[conv]:
+            words[speaker] = words.get(speaker, 0) + len(text.split())
+        ranked = sorted(words.values(), reverse=True) + [0]
+        total = sum(ranked)
+        if (ranked[0] + ranked[1]) / total < source["two_speakers_share"] \
+                or ranked[1] / total < source["second_speaker_share"]:
+            continue
+        # the transcript is cut into intonation units: a speaker's units in a row are one turn
+        turns: list[tuple[str, str]] = []
+        for _, _, speaker, text in sorted(segments[conv]):
+            text = _spoken(text)
+            if not text:
+                continue
+            if turns and turns[-1][0] == speaker:
+                turns[-1] = (speaker, f"{turns[-1][1]} {text}")
+            else:
+                turns.append((speaker, text))
+        yield from _dialogue(source["id"], conv, turns)
+
+
 READERS = {
     "sms": _sms, "chitchat": _chitchat, "esconv": _esconv, "reddit_sarcasm": _sarcasm,
     "commonsense_dialogues": _commonsense, "cmu_dog": _cmu_dog,
     "twitter_sarcasm": _sarcasm, "counsel_chat": _counsel, "topical_chat": _topical,
-    "movie_dialogs": _movies, "movie_dialogs_test": _movies,
+    "movie_dialogs": _movies, "movie_dialogs_test": _movies, "sbcsae_dyads": _sbcsae,
 }
 
 
