@@ -44,6 +44,41 @@ def test_cmu_dog_keeps_who_wrote_each_turn(real_data: ModuleType, tmp_path: Path
     assert utts[2]["context"][-1] == {"speaker": "A", "text": "no"}
 
 
+def test_transcripts_keep_conversations_of_two_and_join_a_speakers_units_into_turns(
+        real_data: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intonation units in a row by one speaker are one turn, in time order; laughter and
+    unclear words are said in brackets, a turn of laughter alone is dropped; a conversation
+    where a third speaker holds more than 2% of the words, or the second less than 20%, is
+    left out."""
+    monkeypatch.setattr(real_data, "CACHE", tmp_path)
+    source = next(s for s in real_data.sources() if s["id"] == "sbcsae_dyads")
+    assert source["role"] == "test"
+    folder = tmp_path / "src" / source["repo"].replace("/", "+") / "ASR"
+    folder.mkdir(parents=True)
+    lines = [
+        "SBC900 1 0001_ANN 0.0 1.0 So you told ~Bob,",
+        "SBC900 1 0002_JOE 2.5 3.0 <LAUGH>",
+        "SBC900 1 0001_ANN 1.0 2.0 without asking me?",
+        "SBC900 1 0002_JOE 3.0 4.0 I <UNK> did <LAUGH> .",
+        "SBC900 1 0001_ANN 4.0 5.0 <L2 Sí L2> you did.",
+        "SBC901 1 0003_SUE 0.0 1.0 one two three four five six seven eight nine ten",
+        "SBC901 1 0004_MAX 1.0 2.0 one",
+        "SBC902 1 0005_A 0.0 1.0 one two three four",
+        "SBC902 1 0006_B 1.0 2.0 one two three four",
+        "SBC902 1 0007_C 2.0 3.0 one two",
+    ]
+    (folder / "original.stm").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    utts = list(real_data._sbcsae(source))
+    assert [(u["speaker"], u["text"]) for u in utts] == [
+        ("ANN", "So you told Bob, without asking me?"),
+        ("JOE", "I (unclear) did (laughs) ."),
+        ("ANN", "Sí you did.")]
+    assert [u["id"] for u in utts] == ["sbcsae_dyads:SBC900:0", "sbcsae_dyads:SBC900:1",
+                                       "sbcsae_dyads:SBC900:2"]
+    assert utts[2]["context"] == [{"speaker": "ANN", "text": "So you told Bob, without asking me?"},
+                                  {"speaker": "JOE", "text": "I (unclear) did (laughs) ."}]
+
+
 def test_every_source_has_a_reader_and_a_licence(real_data: ModuleType) -> None:
     for source in real_data.sources():
         assert source["id"] in real_data.READERS, source["id"]
