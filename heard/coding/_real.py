@@ -280,9 +280,11 @@ def training_items(folder: str | Path | None = None, *, presumed: int = 0,
 
 
 def evaluate_real(coder: Any, *, folder: str | Path | None = None,
-                  everyday: Sequence[str] = ("topical_chat",),
+                  everyday: Sequence[str] = ("topical_chat", "sbcsae_dyads"),
                   everyday_limit: int | None = None) -> RealEvaluation:
-    """Score ``coder`` (a fitted or unfitted step) on the held-out ``test`` sources."""
+    """Score ``coder`` (a fitted or unfitted step) on the held-out ``test`` sources, and count
+    its false alarms on every message of each ``everyday`` source this folder holds (everyday
+    written talk, and recorded talk between two people, labeled but mostly calm)."""
     from heard.coding._evaluate import evaluate
 
     items = load_real(folder, roles=("test",))
@@ -302,7 +304,9 @@ def evaluate_real(coder: Any, *, folder: str | Path | None = None,
         text = everyday_corpus(source, folder, limit=everyday_limit)
         coder.transform(text)
         coded = [m.code_names for m in text.iter_messages()]
-        n = max(1, len(coded))
+        if not coded:  # a folder built without this source
+            continue
+        n = len(coded)
         false_alarms[source] = {
             "messages": float(len(coded)),
             "conflict": sum(_conflict(c) for c in coded) / n,

@@ -164,16 +164,21 @@ def _caveats(analysis: Analysis) -> list[str]:
 
 def _measured_caveat(m: dict[str, Any]) -> str:
     """How the coder did on real conversations nobody at heard wrote, in plain words."""
-    everyday = next(iter(m.get("everyday", {}).values()), None)
+    # the highest share over the everyday sources measured (written text and recorded talk):
+    # the reader should expect the worse of them, not whichever sorts first
+    shares = list(m.get("everyday", {}).values())
+    everyday = {k: max(s[k] for s in shares) for k in ("conflict", "any")} if shares else None
     text = (f"How far to trust the codes: on {m['held_out_messages']:,} messages from real "
             "conversations that heard's coder never learned from, it agreed only in part with "
             "careful coding from heard's codebook: on a scale where 1 is full agreement and 0 "
             f"none, {m['macro_f1_codes']:.2f} for the codes and "
             f"{m['macro_f1_families']:.2f} for their families (macro-F1).")
     if everyday:
-        text += (f" On everyday talk it gave a conflict code to {everyday['conflict']:.1%} of "
-                 f"messages and some code to {everyday['any']:.1%}, so expect codes that "
-                 "don't fit; open the messages behind any number before you lean on it.")
+        up_to = "up to " if len(shares) > 1 else ""
+        text += (" On everyday talk it gave a conflict code to "
+                 f"{up_to}{everyday['conflict']:.1%} of messages and some code to "
+                 f"{up_to}{everyday['any']:.1%}, so expect codes that don't fit; open the "
+                 "messages behind any number before you lean on it.")
     return text
 
 

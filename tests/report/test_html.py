@@ -275,8 +275,9 @@ def test_html_caveats_quote_the_coders_measured_figures(plain_analysis):
     assert "How far to trust the codes" in page
     assert f"{measured['macro_f1_codes']:.2f} for the codes" in page
     assert f"on {measured['held_out_messages']:,} messages from real" in page  # "2,000"
-    everyday = next(iter(measured["everyday"].values()))
-    assert f"{everyday['conflict']:.1%}" in page
+    # the worst everyday source is quoted, whichever it is
+    worst = max(s["conflict"] for s in measured["everyday"].values())
+    assert f"conflict code to up to {worst:.1%}" in page
 
 
 def test_html_given_codes_quote_no_coder_figures(plain_analysis):
