@@ -174,6 +174,15 @@ def test_safety_rules_findings_get_a_category(coder: RuleCoder, text: str, categ
     "But sick or not nothing will stop me from going to see the Avengers: Infinity war haha",
     "thinking about jumping in the pool later",
     "thinking about cutting my hair short",
+    # from train-side everyday talk (chit-chat, Commonsense-Dialogues, ESConv), thirteenth session
+    "I am sure I will find you on later because you are living on the chat haha!",
+    "even when it's cold out you can't see your breath as easily because it's so dry",
+    "Well, I guess we will just have to wait and see what happens tomorrow in HR",
+    "My boyfriend broke up with me today. I am just going to drown myself in beer.",
+    "Okay, if you're finished please exit, and feel free to contact me any time.",
+    "I also played them in table tennis but he kept beating me at that",
+    "So upset that my landlord won't allow me to have pets in my apartment.",
+    "I'm so glad the judge didn't make me go to jail.",
 ])
 def test_safety_rules_leave_real_everyday_lookalikes(coder: RuleCoder, text: str) -> None:
     assert not flagged(coder, text), f"{text!r} coded safety_risk"
@@ -192,6 +201,11 @@ def test_safety_rules_leave_real_everyday_lookalikes(coder: RuleCoder, text: str
     "I binge and then purge",
     "nobody can stop me",
     "I keep thinking about hurting you",
+    "You're finished.",
+    "I will find you, wherever you go.",
+    "Just wait and see what happens if you leave me.",
+    "he kept beating me every night",
+    "I'm going to drown myself",
 ])
 def test_safety_rules_keep_recall_after_the_precision_fixes(coder: RuleCoder, text: str) -> None:
     assert flagged(coder, text), f"{text!r} not coded safety_risk"
