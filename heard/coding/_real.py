@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,8 @@ class RealEvaluation:
     per_source: dict[str, Any]
     pooled: Any
     false_alarms: dict[str, dict[str, float]]
+    #: each held-out source in a person's words (``plain`` in ``sources.json``), for reports
+    plain: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"engine": self.engine,
@@ -160,6 +162,11 @@ class RealEvaluation:
             "macro_f1_families": round(self.pooled.family_macro_f1, 4),
             "everyday": {k: {m: round(v, 5) for m, v in fa.items()}
                          for k, fa in self.false_alarms.items()},
+            # how many codes it gave, and how many of them the careful coding also has: a
+            # person reads the codes it gives, so this is the share of them to trust
+            "codes_given": {name: [r.n_predicted, sum(c.tp for c in r.codes)]
+                            for name, r in [*self.per_source.items(), ("all", self.pooled)]},
+            "source_words": {k: v for k, v in self.plain.items() if k in self.per_source},
         }
 
     def as_text(self) -> str:
@@ -313,7 +320,17 @@ def evaluate_real(coder: Any, *, folder: str | Path | None = None,
             "safety_risk": sum("safety_risk" in c for c in coded) / n,
             "any": sum(bool(c) for c in coded) / n,
         }
-    return RealEvaluation(type(coder).__name__, per_source, pooled, false_alarms)
+    return RealEvaluation(type(coder).__name__, per_source, pooled, false_alarms,
+                          _plain_words(folder))
+
+
+def _plain_words(folder: str | Path | None) -> dict[str, str]:
+    """``plain`` of each source in the folder's ``sources.json`` (none without the file)."""
+    path = (Path(folder) if folder is not None else real_dir()) / "sources.json"
+    if not path.is_file():
+        return {}
+    sources = json.loads(path.read_text(encoding="utf-8"))["sources"]
+    return {s["id"]: s["plain"] for s in sources if s.get("plain")}
 
 
 def write_measured(folder: str | Path, summary: dict[str, Any]) -> Path:

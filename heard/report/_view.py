@@ -162,6 +162,10 @@ def _caveats(analysis: Analysis) -> list[str]:
     return out
 
 
+#: A held-out source's share of right codes is quoted only where the coder gave this many.
+_GIVEN_ENOUGH = 50
+
+
 def _measured_caveat(m: dict[str, Any]) -> str:
     """How the coder did on real conversations nobody at heard wrote, in plain words."""
     # the highest share over the everyday sources measured (written text and recorded talk):
@@ -173,6 +177,18 @@ def _measured_caveat(m: dict[str, Any]) -> str:
             "careful coding from heard's codebook: on a scale where 1 is full agreement and 0 "
             f"none, {m['macro_f1_codes']:.2f} for the codes and "
             f"{m['macro_f1_families']:.2f} for their families (macro-F1).")
+    given = m.get("codes_given", {})
+    if given.get("all", [0])[0]:
+        # the source it read worst, among those where it gave enough codes to count
+        worst = min(((right / n, name) for name, (n, right) in given.items()
+                     if name != "all" and n >= _GIVEN_ENOUGH), default=None)
+        n, right = given["all"]
+        text += f" Of the codes it gave there, {right / n:.0%} matched the careful coding"
+        if worst is not None and worst[0] < right / n - 0.05:
+            where = m.get("source_words", {}).get(worst[1], "the kind of conversation it read "
+                                                  "worst")
+            text += f", and only {worst[0]:.0%} in {where}"
+        text += "."
     if everyday:
         up_to = "up to " if len(shares) > 1 else ""
         text += (" On everyday talk it gave a conflict code to "

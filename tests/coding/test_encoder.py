@@ -308,6 +308,32 @@ def test_real_evaluation_summary_keeps_what_a_report_rounds_once() -> None:
     assert "conflict code to 6.4% of messages and some code to 6.5%" in caveat
 
 
+def test_the_caveat_says_how_many_codes_given_matched_and_where_fewest_did() -> None:
+    """A person reads the codes heard gives: the caveat says what share of them the careful
+    coding also has, and names the held-out source where the share was lowest (in its plain
+    words), counting only sources where the coder gave enough codes."""
+    from heard.coding import evaluate
+    from heard.coding._real import RealEvaluation
+    from heard.report._view import _measured_caveat
+
+    good = evaluate([{"complaint"}] * 60, [{"complaint"}] * 60, groups=["a"] * 60)
+    poor = evaluate([set()] * 54 + [{"bid"}] * 6, [{"bid"}] * 60, groups=["b"] * 60)
+    few = evaluate([set()], [{"bid"}], groups=["c"])  # 1 code given: too few to quote
+    pooled = evaluate([{"complaint"}] * 60 + [set()] * 54 + [{"bid"}] * 6,
+                      [{"complaint"}] * 60 + [{"bid"}] * 60, groups=["a"] * 60 + ["b"] * 60)
+    result = RealEvaluation("X", {"help": good, "talk": poor, "tiny": few}, pooled, {},
+                            {"talk": "recorded talk", "help": "questions", "gone": "unused"})
+    summary = result.summary()
+    assert summary["codes_given"] == {"help": [60, 60], "talk": [60, 6], "tiny": [1, 0],
+                                      "all": [120, 66]}
+    assert summary["source_words"] == {"talk": "recorded talk", "help": "questions"}
+    caveat = _measured_caveat(summary)
+    assert "Of the codes it gave there, 55% matched the careful coding, and only 10% in " \
+           "recorded talk." in caveat
+    del summary["source_words"]  # a card written without them still reads
+    assert "only 10% in the kind of conversation it read worst." in _measured_caveat(summary)
+
+
 # -------------------------------------------------------------------- training, for real
 @pytest.fixture
 def training_libs() -> None:

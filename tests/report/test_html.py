@@ -278,6 +278,8 @@ def test_html_caveats_quote_the_coders_measured_figures(plain_analysis):
     # the worst everyday source is quoted, whichever it is
     worst = max(s["conflict"] for s in measured["everyday"].values())
     assert f"conflict code to up to {worst:.1%}" in page
+    given, right = measured["codes_given"]["all"]
+    assert f"Of the codes it gave there, {right / given:.0%} matched the careful coding" in page
 
 
 def test_html_given_codes_quote_no_coder_figures(plain_analysis):
