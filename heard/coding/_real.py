@@ -71,6 +71,11 @@ def _labels(folder: Path, pass_name: str,
     return out
 
 
+def _base(folder: str | Path | None) -> Path:
+    """``folder``, or the repository's ``data/real`` when none is given."""
+    return Path(folder) if folder is not None else real_dir()
+
+
 def _utterances(base: Path) -> Iterator[dict[str, Any]]:
     """The rows of ``base/cache/utterances.jsonl``, or E484 when they were never built."""
     path = base / "cache" / "utterances.jsonl"
@@ -93,7 +98,7 @@ def load_real(folder: str | Path | None = None, *, roles: Iterable[str] = ("trai
     InputError
         E484 when the utterances have not been built on this computer.
     """
-    base = Path(folder) if folder is not None else real_dir()
+    base = _base(folder)
     labels = _labels(base / "labels", pass_name, files)
     wanted = set(roles)
     items: list[RealItem] = []
@@ -200,7 +205,7 @@ def _conflict(names: Iterable[str]) -> bool:
 def everyday_corpus(source: str, folder: str | Path | None = None, *,
                     limit: int | None = None) -> Corpus:
     """Every utterance of one source (labeled or not) as the conversations they came from."""
-    base = Path(folder) if folder is not None else real_dir()
+    base = _base(folder)
     messages = []
     for row in _utterances(base):
         if row["source"] != source:
@@ -326,7 +331,7 @@ def evaluate_real(coder: Any, *, folder: str | Path | None = None,
 
 def _plain_words(folder: str | Path | None) -> dict[str, str]:
     """``plain`` of each source in the folder's ``sources.json`` (none without the file)."""
-    path = (Path(folder) if folder is not None else real_dir()) / "sources.json"
+    path = _base(folder) / "sources.json"
     if not path.is_file():
         return {}
     sources = json.loads(path.read_text(encoding="utf-8"))["sources"]
