@@ -221,15 +221,15 @@ def _movies(source: dict) -> Iterator[dict]:
         run.append(row)
 
 
+_SOUNDS = {"LAUGH": "laughs", "YELL": "yells", "UNK": "unclear"}
 _SPOKEN_MARKS = (
-    (re.compile(r"<LAUGH>"), " (laughs) "),
-    (re.compile(r"<YELL>"), " (yells) "),
-    (re.compile(r"<UNK>"), " (unclear) "),
+    *((re.compile(f"<{mark}>"), f" ({said}) ") for mark, said in _SOUNDS.items()),
     (re.compile(r"<L2 ([^<>]*?) L2>"), r" \1 "),
     (re.compile(r"</?[A-Z0-9_]+>?"), " "),
     (re.compile(r"~"), ""),
 )
 _HAS_WORD = re.compile(r"[A-Za-z]")
+_SAID = re.compile(r"\((?:" + "|".join(_SOUNDS.values()) + r")\)")
 
 
 def _spoken(text: str) -> str:
@@ -237,7 +237,7 @@ def _spoken(text: str) -> str:
     for pattern, repl in _SPOKEN_MARKS:
         text = pattern.sub(repl, text)
     words = " ".join(text.split())
-    return words if _HAS_WORD.search(re.sub(r"\((laughs|yells|unclear)\)", "", words)) else ""
+    return words if _HAS_WORD.search(_SAID.sub("", words)) else ""
 
 
 def _sbcsae(source: dict) -> Iterator[dict]:
@@ -254,7 +254,7 @@ def _sbcsae(source: dict) -> Iterator[dict]:
         words: dict[str, int] = {}
         for _, _, speaker, text in segments[conv]:
             words[speaker] = words.get(speaker, 0) + len(text.split())
-        ranked = sorted(words.values(), reverse=True) + [0]
+        ranked = [*sorted(words.values(), reverse=True), 0]
         total = sum(ranked)
         if (ranked[0] + ranked[1]) / total < source["two_speakers_share"] \
                 or ranked[1] / total < source["second_speaker_share"]:
