@@ -272,8 +272,13 @@ def test_real_missing_cache_is_e484(tmp_path: Path) -> None:
 def test_real_evaluate_reports_each_source_and_false_alarms(tmp_path: Path,
                                                             coder: EncoderCoder) -> None:
     # an everyday source the folder was built without is left out, not counted as 0 messages
-    result = evaluate_real(coder, folder=_real_dir(tmp_path), everyday=("day", "talk"))
+    base = _real_dir(tmp_path)
+    (base / "sources.json").write_text(json.dumps({"sources": [
+        {"id": "arg", "role": "test", "plain": "arguments"}, {"id": "sup", "role": "train"}]}))
+    result = evaluate_real(coder, folder=base, everyday=("day", "talk"))
     assert set(result.false_alarms) == {"day"}
+    # the card names held-out sources in the words sources.json gives them
+    assert result.summary()["source_words"] == {"arg": "arguments"}
     assert set(result.per_source) == {"arg", "day"}
     assert result.per_source["arg"].n_messages == 2
     assert result.false_alarms["day"]["messages"] == 2
