@@ -1,7 +1,7 @@
 """Dev figures on train-side text only: what a training setting is chosen on before its one
 held-out run (``data/DATASHEET.md`` quotes them).
 
-Five dev sets, fixed by hashes of conversation ids so they never move, none trained on, and
+Six dev sets, fixed by hashes of conversation ids so they never move, none trained on, and
 no held-out (``test``) source read:
 
 - A: 30% of the labeled ``reddit_sarcasm`` threads: F1 of the fight moves in replies;
@@ -10,6 +10,10 @@ no held-out (``test``) source read:
 - B: up to 6,000 ``chitchat`` and 1,500 ``sms`` messages (7,394 today) of conversations with
   no labeled or presumed message: the share given a conflict code, and any code;
 - C: 30% of the ``commonsense_dialogues`` conversations: the same shares;
+- G: the labeled turns of 40% of the ``sbcsae_groups`` recordings (real talk among people
+  who know each other, recorded; by recording): macro-F1, how many codes a model gives and how
+  many of them the labels have, and, over every turn of those recordings, the share given a
+  conflict code and any code;
 - D: 30% of the ``cmu_dog`` conversations, two people talking about a film's facts: the same
   shares, on the kind of everyday talk where strangers' arguments (Reddit) taught conflict. It
   stands for other fact talk only while no ``cmu_dog`` text is trained on: with its other 70%
@@ -67,10 +71,14 @@ def _share(key: str) -> float:
     return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
 
 
-def _unlabeled(source: str, taken: set[str], lo: float, hi: float, n: int) -> list[RealItem]:
-    """Up to ``n`` messages of the ``source`` conversations whose hash falls in [lo, hi)."""
+def _unlabeled(source: str, taken: set[str], lo: float, hi: float, n: int,
+               prefix: str = "ev") -> list[RealItem]:
+    """Up to ``n`` messages of the ``source`` conversations whose hash falls in [lo, hi).
+
+    ``prefix`` salts the hash; G's recordings are drawn unsalted, as its labeled turns are.
+    """
     return _everyday_sample(source, taken, n, seed=5, label=f"{source}_dev", folder=None,
-                            keep=lambda conv: lo <= _share("ev" + conv) < hi)
+                            keep=lambda conv: lo <= _share(prefix + conv) < hi)
 
 
 def _coded(model: Any, items: list[RealItem]) -> list[set[str]]:
@@ -107,7 +115,8 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
     items = every if s["label_files"] is None else read(s["label_files"])
     dev_a = [i for i in every if i.source == "reddit_sarcasm" and _share(i.conversation) < 0.3]
     dev_f = [i for i in every if i.source == "movie_dialogs" and _share(i.conversation) < 0.3]
-    held = {i.id for i in dev_a + dev_f}
+    dev_g = [i for i in every if i.source == "sbcsae_groups" and _share(i.conversation) < 0.4]
+    held = {i.id for i in dev_a + dev_f + dev_g}
     train = unknown_where_set([i for i in items if i.id not in held
                                and i.source not in s["real_sources_left_out"]], s)
     taken = {i.conversation for i in every}
@@ -115,8 +124,9 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
              + _unlabeled("sms", taken, 0.5, 1.0, 1500))
     dev_c = _unlabeled("commonsense_dialogues", set(), 0.0, 0.3, 100_000)
     dev_d = _unlabeled("cmu_dog", set(), 0.0, 0.3, 100_000)
+    dev_g_all = _unlabeled("sbcsae_groups", set(), 0.0, 0.4, 100_000, prefix="")
     away = [RealItem("", "", c, "train", "", "", (), frozenset())
-            for c in {i.conversation for i in dev_c + dev_d}]
+            for c in {i.conversation for i in dev_c + dev_d + dev_g_all}]
     for spec in conflict_free_specs(s):
         train += presumed_conflict_free(train + away, spec["source"], int(spec["messages"]))
     messages, gold, couples = with_codebook_examples(*load_corpus(REPO / "data" / "corpus"), s)
@@ -137,6 +147,17 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
         out["F_movies_held_back"] = {
             "messages": len(dev_f), "macro_f1_codes": round(ef.macro_f1, 3),
             "macro_f1_families": round(ef.family_macro_f1, 3), **_fight_f1(ef)}
+    if dev_g:
+        eg = _held_back(model, dev_g)
+        given = eg.to_dict()
+        out["G_spoken_held_back"] = {
+            "messages": len(dev_g), "macro_f1_codes": round(eg.macro_f1, 3),
+            "macro_f1_families": round(eg.family_macro_f1, 3),
+            "micro_f1": round(eg.micro_f1, 3),
+            "codes_given": sum(c["tp"] + c["fp"] for c in given["codes"]),
+            "codes_right": sum(c["tp"] for c in given["codes"]),
+            "codes_labeled": sum(c["tp"] + c["fn"] for c in given["codes"]),
+            "every_turn": _shares(_coded(model, dev_g_all))}
     return {**out,
             "B_chitchat_sms": _shares(_coded(model, dev_b)),
             "C_commonsense_held_back": _shares(_coded(model, dev_c)),

@@ -241,7 +241,8 @@ def _spoken(text: str) -> str:
 
 
 def _sbcsae(source: dict) -> Iterator[dict]:
-    """Conversations of two people: the two main speakers hold nearly all the words."""
+    """The recordings of two people (the two main speakers hold nearly all the words), or,
+    with ``"recordings": "the others"``, every other recording (groups, and talk led by one)."""
     segments: dict[str, list[tuple[float, int, str, str]]] = {}
     lines = _file(source, source["paths"][0]).read_text(encoding="utf-8").splitlines()
     for n, line in enumerate(lines):
@@ -256,8 +257,9 @@ def _sbcsae(source: dict) -> Iterator[dict]:
             words[speaker] = words.get(speaker, 0) + len(text.split())
         ranked = [*sorted(words.values(), reverse=True), 0]
         total = sum(ranked)
-        if (ranked[0] + ranked[1]) / total < source["two_speakers_share"] \
-                or ranked[1] / total < source["second_speaker_share"]:
+        two = (ranked[0] + ranked[1]) / total >= source["two_speakers_share"] \
+            and ranked[1] / total >= source["second_speaker_share"]
+        if two == (source.get("recordings") == "the others"):
             continue
         # the transcript is cut into intonation units: a speaker's units in a row are one turn
         turns: list[tuple[str, str]] = []
@@ -277,6 +279,7 @@ READERS = {
     "commonsense_dialogues": _commonsense, "cmu_dog": _cmu_dog,
     "twitter_sarcasm": _sarcasm, "counsel_chat": _counsel, "topical_chat": _topical,
     "movie_dialogs": _movies, "movie_dialogs_test": _movies, "sbcsae_dyads": _sbcsae,
+    "sbcsae_groups": _sbcsae,
 }
 
 

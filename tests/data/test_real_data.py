@@ -44,12 +44,12 @@ def test_cmu_dog_keeps_who_wrote_each_turn(real_data: ModuleType, tmp_path: Path
     assert utts[2]["context"][-1] == {"speaker": "A", "text": "no"}
 
 
-def test_transcripts_keep_conversations_of_two_and_join_a_speakers_units_into_turns(
+def test_transcripts_keep_conversations_of_two_apart_and_join_a_speakers_units_into_turns(
         real_data: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Intonation units in a row by one speaker are one turn, in time order; laughter and
     unclear words are said in brackets, a turn of laughter alone is dropped; a conversation
     where a third speaker holds more than 2% of the words, or the second less than 20%, is
-    left out."""
+    left out, and is what the train-side source of the other recordings reads."""
     monkeypatch.setattr(real_data, "CACHE", tmp_path)
     source = next(s for s in real_data.sources() if s["id"] == "sbcsae_dyads")
     assert source["role"] == "test"
@@ -77,6 +77,14 @@ def test_transcripts_keep_conversations_of_two_and_join_a_speakers_units_into_tu
                                        "sbcsae_dyads:SBC900:2"]
     assert utts[2]["context"] == [{"speaker": "ANN", "text": "So you told Bob, without asking me?"},
                                   {"speaker": "JOE", "text": "I (unclear) did (laughs) ."}]
+    others = next(s for s in real_data.sources() if s["id"] == "sbcsae_groups")
+    assert others["role"] == "train" and others["paths"] == source["paths"]
+    groups = list(real_data._sbcsae(others))
+    # the two recordings the test source leaves out, and nothing of the one it keeps
+    assert sorted({u["conversation"] for u in groups}) == ["sbcsae_groups:SBC901",
+                                                            "sbcsae_groups:SBC902"]
+    assert [u["speaker"] for u in groups if u["conversation"].endswith("SBC902")] == [
+        "A", "B", "C"]
 
 
 def test_every_source_has_a_reader_and_a_licence(real_data: ModuleType) -> None:
