@@ -111,10 +111,7 @@ def resolve(present: set[str], table: list[Mapping[str, Any]]) -> set[str]:
 
 
 _TRAILING = re.compile(r"[\s.!,~]+$")
-# "Yeah. That's right." is one reply, as "yeah that's right" is
-_INNER = re.compile(r"[.!,~;:]+(?=\s)")
 _SPACES = re.compile(r"\s+")
-_PUNCTUATION = re.compile(r"[\s.,!?~-]+")
 
 
 def _words(phrases: Iterable[str]) -> re.Pattern[str]:
@@ -137,7 +134,6 @@ class OrdinaryTalk:
     logistics_drop: frozenset[str]
     never_drop: frozenset[str]
     plans: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = ()
-    agree: re.Pattern[str] | None = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> OrdinaryTalk:
@@ -149,22 +145,11 @@ class OrdinaryTalk:
                    logistics_drop=frozenset(spec["logistics_drop"]),
                    never_drop=frozenset(spec["never_drop"]),
                    plans=tuple((re.compile(p["pattern"], re.IGNORECASE), frozenset(p["drop"]))
-                               for p in spec.get("plans", ())),
-                   agree=_words(spec["agree_words"]) if spec.get("agree_words") else None)
-
-    def is_reply(self, text: str) -> bool:
-        """Whether ``text`` only acknowledges, greets or agrees (see ``replies``)."""
-        key = _key(text)
-        if key in self.replies:
-            return True
-        # a reply of agreeing words alone, however they are strung: spoken and typed agreement
-        # repeats and combines them ("yeah, that's exactly, that's exactly right")
-        return self.agree is not None and self.agree.search(key) is not None \
-            and not _PUNCTUATION.sub("", self.agree.sub("", key))
+                               for p in spec.get("plans", ())))
 
     def drops(self, text: str, turn: Turn) -> frozenset[str] | None:
         """Codes this message can't carry (``None``: any); ``never_drop`` codes are kept."""
-        if self.is_reply(text) and (not turn.exists or turn.codes.isdisjoint(
+        if _key(text) in self.replies and (not turn.exists or turn.codes.isdisjoint(
                 self.keep_after)):
             return None  # every code but never_drop
         lower = text.lower()
@@ -211,6 +196,5 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _key(text: str) -> str:
-    text = _TRAILING.sub("", text.strip().lower().replace("\u2019", "'"))
-    return _SPACES.sub(" ", _INNER.sub("", text))
+    return _SPACES.sub(" ", _TRAILING.sub("", text.strip().lower().replace("\u2019", "'")))
 

@@ -70,33 +70,6 @@ def test_a_logistics_question_is_no_bid(ordinary, text, kept) -> None:
     assert _names(ordinary.apply(_codes("bid"), text, NO_TURN)) == kept
 
 
-@pytest.mark.parametrize("text", ["Yeah. That's right.", "that's exactly, that's exactly right",
-                                  "Yeah. I think you're right.", "Mhm.", "uh huh", "I know.",
-                                  "fair enough", "true true", "haha yeah"])
-def test_agreeing_with_a_fact_is_no_validation_or_ownership(ordinary, text) -> None:
-    # recorded talk among friends: "Yeah. That's right." had been read as validation, "I think
-    # you're right" about a book as ownership
-    calm = Turn(exists=True, codes=frozenset())
-    assert ordinary.apply(_codes("validation", "ownership"), text, calm) == ()
-
-
-def test_agreeing_with_a_complaint_keeps_its_codes(ordinary) -> None:
-    # "you're right" to "you forgot again" owns it
-    heard = Turn(exists=True, codes=frozenset({"complaint"}))
-    assert _names(ordinary.apply(_codes("ownership"), "You're right.", heard)) == ["ownership"]
-    assert _names(ordinary.apply(_codes("validation"), "I know.", Turn(
-        exists=True, codes=frozenset({"emotional_truth"})))) == ["validation"]
-
-
-@pytest.mark.parametrize("text", ["yeah 🙄", "So?", "Fine.", "whatever", "no", "you are so right",
-                                  "That makes sense."])
-def test_replies_that_can_be_moves_are_left_to_the_model(ordinary, text) -> None:
-    # an eye-roll, "so?" to news, a curt "fine": not only agreeing; "That makes sense." is the
-    # codebook's own example of validation
-    codes = _codes("contempt")
-    assert ordinary.apply(codes, text, Turn(exists=True, codes=frozenset({"bid"}))) == codes
-
-
 def test_longer_replies_are_left_to_the_model(ordinary) -> None:
     codes = _codes("contempt")
     assert ordinary.apply(codes, "sure, poor you 🙄", NO_TURN) == codes

