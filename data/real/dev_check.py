@@ -129,7 +129,8 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
             for c in {i.conversation for i in dev_c + dev_d + dev_g_all}]
     for spec in conflict_free_specs(s):
         train += presumed_conflict_free(train + away, spec["source"], int(spec["messages"]))
-    messages, gold, couples = with_codebook_examples(*load_corpus(REPO / "data" / "corpus"), s)
+    corpus = load_corpus(REPO / "data" / "corpus")
+    messages, gold, couples = with_codebook_examples(*corpus, s)
     inputs, gold, couples, unknown = with_real_rows(
         corpus_inputs(messages, s["rule_feature_threshold"]), gold, couples, real_rows(train, s))
     everyday: list[Any] = []
@@ -139,7 +140,7 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
         pool = calibration_pool(train + away + dev_b, budget["source"], int(budget["messages"]))
         everyday = real_inputs(pool, s["rule_feature_threshold"])[0]
     model = fit_model(inputs, gold, couples, seed=0, settings=s, everyday=everyday,
-                      unknown=unknown)
+                      unknown=unknown, corpus_rows=len(corpus[0]))
     out: dict[str, Any] = {"settings": settings, "training_rows": len(train),
                            "A_reddit_held_back": _fight_f1(_held_back(model, dev_a))}
     if dev_f:

@@ -18,7 +18,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 __all__ = ["MultiLabelCodeClassifier"]
 
@@ -94,8 +99,14 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, groups: Sequence[Any] | None = None) -> Self:
-        """Fit one calibrated regression per label; ``groups`` keep calibration folds apart."""
+    def fit(self, X: Any, y: Any, groups: Sequence[Any] | None = None,
+            sample_weight: Any = None) -> Self:
+        """Fit one calibrated regression per label; ``groups`` keep calibration folds apart.
+
+        ``sample_weight`` weighs each sample in the regressions, their calibration and the
+        choice of thresholds alike: a weight of 2 counts as the sample given twice, except
+        that it stays in one calibration fold, where two copies could fall in two.
+        """
         if not (isinstance(self.C, int | float) and self.C > 0):
             raise ValueError(f"C must be a positive number, got {self.C!r}")
         if not (self.class_weight in ("balanced", None) or isinstance(self.class_weight, dict)):
@@ -125,6 +136,10 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.class_weight, dict) and not self._multilabel:
             # class weights of a 1-D y weigh samples in every one-vs-rest column
             self._weights = np.array([float(self.class_weight.get(v, 1.0)) for v in y])
+        if sample_weight is not None:
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            self._weights = sw if self._weights is None else self._weights * sw
+        weights = np.ones(n) if self._weights is None else self._weights
         coef = np.zeros((n_labels, X.shape[1]), dtype=np.float32)
         intercept = np.zeros(n_labels)
         self._n_iter: list[int] = []
@@ -152,10 +167,10 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
             betas = self._by_label(self.threshold_beta)
             for j in range(n_labels):
                 k = known[:, j]
-                a[j], b[j] = _platt(oof[k, j], Y[k, j])
+                a[j], b[j] = _platt(oof[k, j], Y[k, j], weights[k])
                 oof[:, j] = _sigmoid(a[j] * oof[:, j] + b[j])
                 thresholds[j] = _best_threshold(oof[k, j], Y[k, j], floors.get(j),
-                                                betas.get(j, 1.0))
+                                                betas.get(j, 1.0), weights[k])
             self.oof_proba_ = oof
         self.coef_, self.intercept_ = coef, intercept
         self.platt_a_, self.platt_b_, self.thresholds_ = a, b, thresholds
@@ -190,9 +205,10 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
         weights = self._weights
         if weights is not None:
             weights = weights if rows is None else weights[rows]
+        # a 1-D y's class weights are already in the sample weights
+        folded = isinstance(self.class_weight, dict) and not self._multilabel
         model = LogisticRegression(
-            C=self.C, solver="liblinear",
-            class_weight=None if weights is not None else self.class_weight,
+            C=self.C, solver="liblinear", class_weight=None if folded else self.class_weight,
             max_iter=self.max_iter, random_state=self.random_state)
         model.fit(X, y, sample_weight=weights)
         self._n_iter.append(int(np.max(model.n_iter_)))
@@ -259,25 +275,30 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def _platt(scores: np.ndarray, y: np.ndarray,
+           weight: np.ndarray | None = None) -> tuple[float, float]:
     if not y.size or y.min() == y.max():
         return 1.0, 0.0
     model = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)
-    model.fit(scores.reshape(-1, 1), y)
+    model.fit(scores.reshape(-1, 1), y, sample_weight=weight)
     a = float(model.coef_[0, 0])
     return (a, float(model.intercept_[0])) if a > 0 else (1.0, 0.0)
 
 
 def _best_threshold(proba: np.ndarray, y: np.ndarray, floor: float | None,
-                    beta: float = 1.0) -> float:
-    """The threshold with the best F-beta (lowered to reach ``floor`` recall when given)."""
-    pos = int(y.sum())
+                    beta: float = 1.0, weight: np.ndarray | None = None) -> float:
+    """The threshold with the best F-beta (lowered to reach ``floor`` recall when given).
+
+    ``weight`` counts each sample that many times (all 1 without it).
+    """
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+    pos = float(w[y == 1].sum())
     if pos == 0:
         return 0.5
     order = np.argsort(-proba, kind="stable")
-    p_sorted, y_sorted = proba[order], y[order]
-    tp = np.cumsum(y_sorted)
-    k = np.arange(1, len(y) + 1)
+    p_sorted, y_sorted, w_sorted = proba[order], y[order], w[order]
+    tp = np.cumsum(y_sorted * w_sorted)
+    k = np.cumsum(w_sorted)
     b2 = beta * beta
     f1 = (1 + b2) * tp / (k + b2 * pos)
     # only cut between distinct values
@@ -285,7 +306,8 @@ def _best_threshold(proba: np.ndarray, y: np.ndarray, floor: float | None,
     best = int(np.argmax(np.where(last, f1, -1.0)))
     threshold = float(p_sorted[best])
     if floor is not None:
-        need = math.ceil(floor * pos)
-        positives = np.sort(proba[y == 1])[::-1]
-        threshold = min(threshold, float(positives[need - 1]))
+        # the highest cut whose weighted recall reaches the floor
+        found = np.cumsum(np.where(y_sorted == 1, w_sorted, 0.0))
+        reach = int(np.argmax(found >= floor * pos - 1e-9))
+        threshold = min(threshold, float(p_sorted[reach]))
     return float(np.clip(threshold, 0.02, 0.95))

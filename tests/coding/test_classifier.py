@@ -22,8 +22,17 @@ CORPUS = REPO / "data" / "corpus"
 SMALL = {"calibration_folds": 2}
 
 
+def _expected_failures(estimator: MultiLabelCodeClassifier) -> dict[str, str]:
+    if estimator.calibration_folds < 2:
+        return {}
+    why = ("calibration folds split samples: a sample of weight 2 stays in one fold, where "
+           "two copies of it may fall in two")
+    return {f"check_sample_weight_equivalence_on_{kind}_data": why for kind in ("dense", "sparse")}
+
+
 @parametrize_with_checks([MultiLabelCodeClassifier(calibration_folds=0),
-                          MultiLabelCodeClassifier(calibration_folds=2)])
+                          MultiLabelCodeClassifier(calibration_folds=2)],
+                         expected_failed_checks=_expected_failures)
 def test_classifier_sklearn_contract(estimator, check) -> None:  # type: ignore[no-untyped-def]
     check(estimator)
 
@@ -171,6 +180,41 @@ def test_classifier_training_is_deterministic(tmp_path: Path) -> None:
     save_model(b, tmp_path / "b")
     for name in ("model.npz", "model.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_classifier_sample_weight_counts_in_thresholds_as_copies() -> None:
+    # with calibration, a weight of 3 must move the threshold exactly as three copies of the
+    # samples would, where the copies stay in the same calibration groups
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(90, 3))
+    Y = np.c_[X[:, 0] + rng.normal(scale=1.2, size=90) > 0.6,
+              X[:, 1] + rng.normal(scale=1.2, size=90) > 0.0].astype(int)
+    groups = np.arange(90) % 9
+    heavy = np.arange(90) < 30
+    w = np.where(heavy, 3.0, 1.0)
+    weighted = MultiLabelCodeClassifier(calibration_folds=3).fit(
+        X, Y, groups=groups, sample_weight=w)
+    copies = np.r_[np.arange(90), np.flatnonzero(heavy), np.flatnonzero(heavy)]
+    copied = MultiLabelCodeClassifier(calibration_folds=3).fit(
+        X[copies], Y[copies], groups=groups[copies])
+    plain = MultiLabelCodeClassifier(calibration_folds=3).fit(X, Y, groups=groups)
+    assert np.allclose(weighted.coef_, copied.coef_, atol=1e-3)
+    assert np.allclose(weighted.thresholds_, copied.thresholds_, atol=1e-3)
+    assert not np.allclose(weighted.coef_, plain.coef_, atol=1e-3)
+
+
+def test_fit_model_corpus_weight_weighs_the_first_rows_only(tmp_path: Path) -> None:
+    folder = _slice(tmp_path, ("batch_003.jsonl",))
+    messages, gold, couples = load_corpus(folder)
+    inputs = corpus_inputs(messages, 0.05)
+    half = len(inputs) // 2
+    plain = fit_model(inputs, gold, couples, seed=0, settings=SMALL)
+    one = fit_model(inputs, gold, couples, seed=0, settings={**SMALL, "corpus_weight": 1.0},
+                    corpus_rows=half)
+    heavy = fit_model(inputs, gold, couples, seed=0, settings={**SMALL, "corpus_weight": 3.0},
+                      corpus_rows=half)
+    assert np.array_equal(plain.classifier.coef_, one.classifier.coef_)
+    assert not np.allclose(plain.classifier.coef_, heavy.classifier.coef_)
 
 
 def test_classifier_transform_contract_and_evidence(small_model) -> None:  # type: ignore[no-untyped-def]
