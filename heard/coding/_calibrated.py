@@ -18,12 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 __all__ = ["MultiLabelCodeClassifier"]
 
@@ -136,10 +131,14 @@ class MultiLabelCodeClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.class_weight, dict) and not self._multilabel:
             # class weights of a 1-D y weigh samples in every one-vs-rest column
             self._weights = np.array([float(self.class_weight.get(v, 1.0)) for v in y])
+        weights = np.ones(n)
         if sample_weight is not None:
-            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-            self._weights = sw if self._weights is None else self._weights * sw
-        weights = np.ones(n) if self._weights is None else self._weights
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.shape != (n,) or not np.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError(f"sample_weight must be {n} finite weights of 0 or more")
+            self._weights = weights if self._weights is None else self._weights * weights
+        # calibration and thresholds see the sample weights only: class weights shape the
+        # regressions, while probabilities and cuts must keep the data's own base rates
         coef = np.zeros((n_labels, X.shape[1]), dtype=np.float32)
         intercept = np.zeros(n_labels)
         self._n_iter: list[int] = []
