@@ -171,6 +171,8 @@ class RealEvaluation:
             # person reads the codes it gives, so this is the share of them to trust
             "codes_given": {name: [r.n_predicted, sum(c.tp for c in r.codes)]
                             for name, r in [*self.per_source.items(), ("all", self.pooled)]},
+            # the same, code by code over every held-out source: how far to trust each code
+            "codes_given_by_code": {c.label: [c.tp + c.fp, c.tp] for c in self.pooled.codes},
             "source_words": {k: v for k, v in self.plain.items() if k in self.per_source},
         }
 

@@ -343,9 +343,43 @@ def chasing(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[st
             "short_more": max(0, len(short_runs) - SHOWN), "short_total": len(short_runs)}
 
 
+#: A code's share of right answers is quoted only where the coder gave it this many times.
+GIVEN_ENOUGH_CODE = 10
+
+
+def code_record(name: str, measured: dict[str, Any] | None) -> tuple[int, int] | None:
+    """How many times the coder gave ``name`` on held-out real text, and how many matched
+    careful coding (None where its figures don't say)."""
+    by_code = (measured or {}).get("codes_given_by_code")
+    if not by_code:
+        return None
+    n, right = by_code.get(name, [0, 0])
+    return int(n), int(right)
+
+
+#: Codes given as readily as heard can, to miss as little as it can: their share of right
+#: answers is not what to weigh them by, so no share is quoted beside them.
+RECALL_FIRST = ("safety_risk",)
+
+
+def _trust_cell(record: tuple[int, int] | None, name: str = "") -> str | None:
+    if record is None:
+        return None
+    if name in RECALL_FIRST:
+        return "flagged readily, to miss as little danger as it can"
+    n, right = record
+    if not n:
+        return "never given"
+    if n < GIVEN_ENOUGH_CODE:
+        return f"given {n} time{'s' if n > 1 else ''}: too few to say"
+    return f"{right} of {n:,} ({right / n:.0%})"
+
+
 def codes_table(analysis: Analysis, ev: EvidenceIndex) -> dict[str, Any]:
-    """Every code of the codebook, for both partners, linked to the messages."""
+    """Every code of the codebook, for both partners, linked to the messages, with how often
+    the coder was right with each on real text it never learned from (where it says)."""
     cb = codebook()
+    measured = analysis.settings.get("coder_measured")
     senders = list(analysis.patterns.senders)
     ids: dict[str, dict[str, list[str]]] = {s: {} for s in senders}
     for m in analysis.corpus.iter_messages(lambda m: m.is_human):
@@ -358,5 +392,7 @@ def codes_table(analysis: Analysis, ev: EvidenceIndex) -> dict[str, Any]:
             "family_label": cb.family(c.family).label, "plain": c.plain,
             "cells": [ev.ref(f"{s}: {code_label(c.name)}", ids.get(s, {}).get(c.name, []))
                       for s in senders],
+            "trust": _trust_cell(code_record(c.name, measured), c.name),
         })
-    return {"senders": senders, "rows": rows}
+    return {"senders": senders, "rows": rows,
+            "trust": any(r["trust"] is not None for r in rows)}

@@ -18,7 +18,16 @@ from heard._version import __version__
 from heard.model import codebook
 from heard.report._answer import answer
 from heard.report._evidence import KIND_NOUNS, EvidenceIndex, MessageIndex, code_label
-from heard.report._sections import chasing, codes_table, loops, partners, strengths
+from heard.report._sections import (
+    GIVEN_ENOUGH_CODE,
+    RECALL_FIRST,
+    chasing,
+    code_record,
+    codes_table,
+    loops,
+    partners,
+    strengths,
+)
 
 if TYPE_CHECKING:
     from heard._analysis import Analysis
@@ -198,8 +207,32 @@ def _measured_caveat(m: dict[str, Any]) -> str:
     return text
 
 
-def glossary() -> list[dict[str, Any]]:
-    """The codebook by family, in the words the report and the app show."""
+def _code_trust(name: str, measured: dict[str, Any] | None) -> str | None:
+    """How often the coder was right when it gave this code on held-out real text, in words."""
+    record = code_record(name, measured)
+    if record is None:
+        return None
+    if name in RECALL_FIRST:
+        return ("heard gives this code as readily as it can, to miss as little danger as it "
+                "can: some messages it flags are not dangerous, and a message it does not flag "
+                "is no proof of safety.")
+    n, right = record
+    where = "On real conversations heard's coder never learned from"
+    if not n:
+        return f"{where}, it never gave this code."
+    if n < GIVEN_ENOUGH_CODE:
+        times = "once" if n == 1 else f"{n} times"
+        return f"{where}, it gave this code only {times}: too few to say how often it is right."
+    return (f"{where}, {right} of the {n:,} times it gave this code matched careful coding "
+            f"({right / n:.0%}).")
+
+
+def glossary(measured: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The codebook by family, in the words the report and the app show.
+
+    ``measured``: the coder's held-out figures (its ``real_evaluation.json``); with them each
+    code says how often the coder was right when it gave it.
+    """
     cb = codebook()
     fams = []
     for fam in cb.families:
@@ -209,7 +242,8 @@ def glossary() -> list[dict[str, Any]]:
             "plain": fam.plain,
             "seed": fam.seed,
             "codes": [{"name": c.name, "label": code_label(c.name), "plain": c.plain,
-                       "definition": c.definition, "examples": list(c.examples)}
+                       "definition": c.definition, "examples": list(c.examples),
+                       "trust": _code_trust(c.name, measured)}
                       for c in cb.codes if c.family == fam.name],
         })
     return fams
@@ -327,7 +361,7 @@ def _core(analysis: Analysis) -> tuple[dict[str, Any], MessageIndex, EvidenceInd
         "codes_table": codes_table(analysis, ev),
         "dynamics_html": _dynamics_html(analysis),
         "caveats": _caveats(analysis),
-        "glossary": glossary(),
+        "glossary": glossary(analysis.settings.get("coder_measured")),
         "min_n": analysis.patterns.settings.min_n,
         "shown_first": SHOWN_FIRST,
     }

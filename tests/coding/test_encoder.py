@@ -331,6 +331,8 @@ def test_the_caveat_says_how_many_codes_given_matched_and_where_fewest_did() -> 
     summary = result.summary()
     assert summary["codes_given"] == {"help": [60, 60], "talk": [60, 6], "tiny": [1, 0],
                                       "all": [120, 66]}
+    by_code = {k: v for k, v in summary["codes_given_by_code"].items() if v[0]}
+    assert by_code == {"complaint": [60, 60], "bid": [60, 6]}
     assert summary["source_words"] == {"talk": "recorded talk", "help": "questions"}
     caveat = _measured_caveat(summary)
     assert "Of the codes it gave there, 55% matched the careful coding, and only 10% in " \

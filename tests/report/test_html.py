@@ -284,4 +284,48 @@ def test_html_caveats_quote_the_coders_measured_figures(plain_analysis):
 
 def test_html_given_codes_quote_no_coder_figures(plain_analysis):
     assert plain_analysis.coder == "given"
-    assert "How far to trust the codes" not in html.unescape(render_html(plain_analysis))
+    page = html.unescape(render_html(plain_analysis))
+    assert "How far to trust the codes" not in page
+    assert "Right on real text heard never learned from" not in page
+
+
+def test_html_each_code_says_how_often_the_coder_was_right_with_it(plain_analysis):
+    """A person reading "hardening: 12" can see how often heard's coder was right when it gave
+    that code on real text it never learned from: in the table of every code and the glossary."""
+    from heard.api import analyze
+    from heard.coding import TrainedCoder
+
+    measured = TrainedCoder().measured
+    by_code = measured["codes_given_by_code"]
+    page = html.unescape(render_html(analyze(plain_analysis.corpus, dynamics=False)))
+    assert "Right on real text heard never learned from" in page
+    n, right = by_code["emotional_truth"]
+    assert n >= 10, "the packaged model gave emotional_truth often on held-out text"
+    assert f"{right} of {n:,} ({right / n:.0%})" in page
+    assert (f"{right} of the {n:,} times it gave this code matched careful coding "
+            f"({right / n:.0%})") in page
+
+
+@pytest.mark.parametrize(("record", "cell", "sentence"), [
+    ((0, 0), "never given", "it never gave this code."),
+    ((1, 0), "given 1 time: too few to say", "it gave this code only once: too few to say"),
+    ((9, 9), "given 9 times: too few to say", "only 9 times: too few to say"),
+    ((40, 3), "3 of 40 (8%)", "3 of the 40 times it gave this code matched careful coding (8%)"),
+])
+def test_code_trust_words(record, cell, sentence):
+    from heard.report._sections import _trust_cell, code_record
+    from heard.report._view import _code_trust
+
+    measured = {"codes_given_by_code": {"bid": list(record)}}
+    assert code_record("bid", measured) == record
+    assert _trust_cell(code_record("bid", measured)) == cell
+    assert sentence in _code_trust("bid", measured)
+    # safety_risk is given recall-first: no share of right answers is quoted to weigh it by
+    measured["codes_given_by_code"]["safety_risk"] = [40, 3]
+    assert _trust_cell(code_record("safety_risk", measured), "safety_risk") == \
+        "flagged readily, to miss as little danger as it can"
+    assert "no proof of safety" in _code_trust("safety_risk", measured)
+    assert "%" not in _code_trust("safety_risk", measured)
+    # a card written before per-code figures, or none at all: nothing is claimed
+    assert code_record("bid", {"codes_given": {}}) is None
+    assert _code_trust("bid", None) is None
