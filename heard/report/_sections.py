@@ -346,33 +346,34 @@ def chasing(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[st
 #: A code's share of right answers is quoted only where the coder gave it this many times.
 GIVEN_ENOUGH_CODE = 10
 
-
-def code_record(name: str, measured: dict[str, Any] | None) -> tuple[int, int] | None:
-    """How many times the coder gave ``name`` on held-out real text, and how many matched
-    careful coding (None where its figures don't say)."""
-    by_code = (measured or {}).get("codes_given_by_code")
-    if not by_code:
-        return None
-    n, right = by_code.get(name, [0, 0])
-    return int(n), int(right)
-
-
 #: Codes given as readily as heard can, to miss as little as it can: their share of right
 #: answers is not what to weigh them by, so no share is quoted beside them.
 RECALL_FIRST = ("safety_risk",)
 
 
-def _trust_cell(record: tuple[int, int] | None, name: str = "") -> str | None:
-    if record is None:
+def code_trust(name: str, measured: dict[str, Any] | None) -> tuple[str, int, int] | None:
+    """What can be said of how often the coder was right with ``name`` on held-out real text:
+    ``(kind, given, right)``, kind one of "recall_first", "never", "few" or "share"; None
+    where its figures don't say (given codes, or a card without per-code figures)."""
+    by_code = (measured or {}).get("codes_given_by_code")
+    if not by_code:
         return None
+    n, right = (int(v) for v in by_code.get(name, [0, 0]))
     if name in RECALL_FIRST:
-        return "flagged readily, to miss as little danger as it can"
-    n, right = record
+        return "recall_first", n, right
     if not n:
-        return "never given"
-    if n < GIVEN_ENOUGH_CODE:
-        return f"given {n} time{'s' if n > 1 else ''}: too few to say"
-    return f"{right} of {n:,} ({right / n:.0%})"
+        return "never", n, right
+    return ("few" if n < GIVEN_ENOUGH_CODE else "share"), n, right
+
+
+def _trust_cell(trust: tuple[str, int, int] | None) -> str | None:
+    if trust is None:
+        return None
+    kind, n, right = trust
+    return {"recall_first": "flagged readily, to miss as little danger as it can",
+            "never": "never given",
+            "few": f"given {n} time{'s' if n != 1 else ''}: too few to say",
+            "share": f"{right} of {n:,} ({right / max(n, 1):.0%})"}[kind]
 
 
 def codes_table(analysis: Analysis, ev: EvidenceIndex) -> dict[str, Any]:
@@ -392,7 +393,7 @@ def codes_table(analysis: Analysis, ev: EvidenceIndex) -> dict[str, Any]:
             "family_label": cb.family(c.family).label, "plain": c.plain,
             "cells": [ev.ref(f"{s}: {code_label(c.name)}", ids.get(s, {}).get(c.name, []))
                       for s in senders],
-            "trust": _trust_cell(code_record(c.name, measured), c.name),
+            "trust": _trust_cell(code_trust(c.name, measured)),
         })
     return {"senders": senders, "rows": rows,
             "trust": any(r["trust"] is not None for r in rows)}

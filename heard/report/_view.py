@@ -19,10 +19,8 @@ from heard.model import codebook
 from heard.report._answer import answer
 from heard.report._evidence import KIND_NOUNS, EvidenceIndex, MessageIndex, code_label
 from heard.report._sections import (
-    GIVEN_ENOUGH_CODE,
-    RECALL_FIRST,
     chasing,
-    code_record,
+    code_trust,
     codes_table,
     loops,
     partners,
@@ -209,22 +207,21 @@ def _measured_caveat(m: dict[str, Any]) -> str:
 
 def _code_trust(name: str, measured: dict[str, Any] | None) -> str | None:
     """How often the coder was right when it gave this code on held-out real text, in words."""
-    record = code_record(name, measured)
-    if record is None:
+    trust = code_trust(name, measured)
+    if trust is None:
         return None
-    if name in RECALL_FIRST:
-        return ("heard gives this code as readily as it can, to miss as little danger as it "
-                "can: some messages it flags are not dangerous, and a message it does not flag "
-                "is no proof of safety.")
-    n, right = record
+    kind, n, right = trust
     where = "On real conversations heard's coder never learned from"
-    if not n:
-        return f"{where}, it never gave this code."
-    if n < GIVEN_ENOUGH_CODE:
-        times = "once" if n == 1 else f"{n} times"
-        return f"{where}, it gave this code only {times}: too few to say how often it is right."
-    return (f"{where}, {right} of the {n:,} times it gave this code matched careful coding "
-            f"({right / n:.0%}).")
+    return {
+        "recall_first": "heard gives this code as readily as it can, to miss as little danger "
+                        "as it can: some messages it flags are not dangerous, and a message it "
+                        "does not flag is no proof of safety.",
+        "never": f"{where}, it never gave this code.",
+        "few": f"{where}, it gave this code only {'once' if n == 1 else f'{n} times'}: too "
+               "few to say how often it is right.",
+        "share": f"{where}, {right} of the {n:,} times it gave this code matched careful "
+                 f"coding ({right / max(n, 1):.0%}).",
+    }[kind]
 
 
 def glossary(measured: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -310,22 +310,23 @@ def test_html_each_code_says_how_often_the_coder_was_right_with_it(plain_analysi
     ((0, 0), "never given", "it never gave this code."),
     ((1, 0), "given 1 time: too few to say", "it gave this code only once: too few to say"),
     ((9, 9), "given 9 times: too few to say", "only 9 times: too few to say"),
+    ((10, 1), "1 of 10 (10%)", "1 of the 10 times it gave this code matched careful coding (10%)"),
     ((40, 3), "3 of 40 (8%)", "3 of the 40 times it gave this code matched careful coding (8%)"),
 ])
 def test_code_trust_words(record, cell, sentence):
-    from heard.report._sections import _trust_cell, code_record
+    from heard.report._sections import _trust_cell, code_trust
     from heard.report._view import _code_trust
 
     measured = {"codes_given_by_code": {"bid": list(record)}}
-    assert code_record("bid", measured) == record
-    assert _trust_cell(code_record("bid", measured)) == cell
+    assert code_trust("bid", measured)[1:] == record
+    assert _trust_cell(code_trust("bid", measured)) == cell
     assert sentence in _code_trust("bid", measured)
     # safety_risk is given recall-first: no share of right answers is quoted to weigh it by
     measured["codes_given_by_code"]["safety_risk"] = [40, 3]
-    assert _trust_cell(code_record("safety_risk", measured), "safety_risk") == \
+    assert _trust_cell(code_trust("safety_risk", measured)) == \
         "flagged readily, to miss as little danger as it can"
     assert "no proof of safety" in _code_trust("safety_risk", measured)
     assert "%" not in _code_trust("safety_risk", measured)
     # a card written before per-code figures, or none at all: nothing is claimed
-    assert code_record("bid", {"codes_given": {}}) is None
+    assert code_trust("bid", {"codes_given": {}}) is None
     assert _code_trust("bid", None) is None
