@@ -371,7 +371,16 @@ class SummaryDoc:
 
     def caveats(self) -> None:
         self.p("What this summary can't tell you", "h2")
-        self.bullets(list(self.ctx["caveats"]))
+        items = list(self.ctx["caveats"])
+        # the full report's table of every code says this beside each count; on paper, where
+        # that table is left off, it is said once for the codes these messages carry
+        found = [r for r in self.ctx["codes_table"]["rows"]
+                 if r.get("trust") and any(c and c["n"] for c in r["cells"])]
+        if found:
+            items.append("How often heard's coder was right with each code found here, on real "
+                         "conversations it never learned from: "
+                         + "; ".join(f"{r['label']} {r['trust']}" for r in found) + ".")
+        self.bullets(items)
         self.p("The full report (heard's HTML file) links every number here to the messages "
                "behind it and shows every code on every message.", "small")
 

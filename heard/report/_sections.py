@@ -371,8 +371,8 @@ def _trust_cell(trust: tuple[str, int, int] | None) -> str | None:
         return None
     kind, n, right = trust
     return {"recall_first": "flagged readily, to miss as little danger as it can",
-            "never": "never given",
-            "few": f"given {n} time{'s' if n != 1 else ''}: too few to say",
+            "never": "never given there",
+            "few": f"given there {n} time{'s' if n != 1 else ''}: too few to say",
             "share": f"{right} of {n:,} ({right / max(n, 1):.0%})"}[kind]
 
 

@@ -319,7 +319,7 @@ def test_pages_caveat_names_the_coder_used(client: TestClient, chat_v1: Path) ->
     # and code by code, beside the counts of every code found
     table = page[page.index("Every code found, for both partners"):page.index("The last column")]
     assert "Right on real text heard never learned from" in table
-    assert re.search(r"\d+ of [\d,]+ \(\d+%\)|too few to say|never given", table)
+    assert re.search(r"\d+ of [\d,]+ \(\d+%\)|too few to say|never given there", table)
 
 
 # ---------------------------------------------------------------------- safety flags

@@ -307,9 +307,9 @@ def test_html_each_code_says_how_often_the_coder_was_right_with_it(plain_analysi
 
 
 @pytest.mark.parametrize(("record", "cell", "sentence"), [
-    ((0, 0), "never given", "it never gave this code."),
-    ((1, 0), "given 1 time: too few to say", "it gave this code only once: too few to say"),
-    ((9, 9), "given 9 times: too few to say", "only 9 times: too few to say"),
+    ((0, 0), "never given there", "it never gave this code."),
+    ((1, 0), "given there 1 time: too few to say", "it gave this code only once: too few to say"),
+    ((9, 9), "given there 9 times: too few to say", "only 9 times: too few to say"),
     ((10, 1), "1 of 10 (10%)", "1 of the 10 times it gave this code matched careful coding (10%)"),
     ((40, 3), "3 of 40 (8%)", "3 of the 40 times it gave this code matched careful coding (8%)"),
 ])

@@ -80,6 +80,24 @@ def test_pdf_demo_fits_four_pages_with_every_section(demo, demo_pdf):
     assert "The long arc" in text
 
 
+def test_pdf_says_how_often_the_coder_was_right_with_each_code_found(rkit):
+    """On paper, where the table of every code is left off, a therapist still reads how far
+    to trust each code these messages carry; given codes claim nothing."""
+    from heard.coding import TrainedCoder
+
+    by_code = TrainedCoder().measured["codes_given_by_code"]
+    coded = heard.analyze(rkit.demo_gold_corpus(), dynamics=False, generated_at=rkit.FIXED)
+    text = flat(pdf_text(render_summary_pdf(coded)))
+    assert "How often heard's coder was right with each code found here" in text
+    n, right = by_code["emotional_truth"]
+    assert f"emotional truth {right} of {n:,} ({right / n:.0%})" in text
+    assert "safety risk" not in text.split("was right with each code found here")[1] \
+        or "flagged readily" in text
+    given = heard.analyze(rkit.demo_gold_corpus(), given_codes=True, dynamics=False,
+                          generated_at=rkit.FIXED)
+    assert "was right with each code" not in flat(pdf_text(render_summary_pdf(given)))
+
+
 @pytest.fixture(scope="module")
 def calm(rkit):
     """The demo sample without its safety messages: the summary opens with "In short"."""
