@@ -306,7 +306,6 @@ def _best_threshold(proba: np.ndarray, y: np.ndarray, floor: float | None,
     threshold = float(p_sorted[best])
     if floor is not None:
         # the highest cut whose weighted recall reaches the floor
-        found = np.cumsum(np.where(y_sorted == 1, w_sorted, 0.0))
-        reach = int(np.argmax(found >= floor * pos - 1e-9))
+        reach = int(np.argmax(tp >= floor * pos - 1e-9))
         threshold = min(threshold, float(p_sorted[reach]))
     return float(np.clip(threshold, 0.02, 0.95))

@@ -346,6 +346,13 @@ def chasing(analysis: Analysis, idx: MessageIndex, ev: EvidenceIndex) -> dict[st
 #: A code's share of right answers is quoted only where the coder gave it this many times.
 GIVEN_ENOUGH_CODE = 10
 
+#: The column of the table of every code (report and app) that says how far to trust each.
+TRUST_HEADING = "Right on real text heard never learned from"
+TRUST_NOTE = ("The last column: of the times heard's coder gave that code to messages of real "
+              "conversations it never learned from, how many a careful coder, reading with the "
+              "codebook, also coded that way. Where that share is low, open the messages behind "
+              "a count before you lean on it.")
+
 #: Codes given as readily as heard can, to miss as little as it can: their share of right
 #: answers is not what to weigh them by, so no share is quoted beside them.
 RECALL_FIRST = ("safety_risk",)
@@ -396,4 +403,5 @@ def codes_table(analysis: Analysis, ev: EvidenceIndex) -> dict[str, Any]:
             "trust": _trust_cell(code_trust(c.name, measured)),
         })
     return {"senders": senders, "rows": rows,
-            "trust": any(r["trust"] is not None for r in rows)}
+            "trust": any(r["trust"] is not None for r in rows),
+            "trust_heading": TRUST_HEADING, "trust_note": TRUST_NOTE}
