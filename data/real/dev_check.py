@@ -28,8 +28,12 @@ Run from the repository root, with the real texts built (``real_data.py fetch`` 
     .venv/bin/python data/real/dev_check.py --set real_sources_left_out=[]   # Reddit in
     .venv/bin/python data/real/dev_check.py --set 'conflict_free=[{"source": \
         "commonsense_dialogues", "messages": 8000}, {"source": "cmu_dog", "messages": 8000}]'
+    .venv/bin/python data/real/dev_check.py --labeled-fraction 0.25           # learning curve
 
-``--set KEY=JSON`` overrides one of ``heard.coding._train.SETTINGS``.
+``--set KEY=JSON`` overrides one of ``heard.coding._train.SETTINGS``. ``--labeled-fraction``
+keeps that share of the labeled training conversations (by a salted hash of their ids, so a
+smaller share is a subset of a larger one) and everything else as it would be: how the dev
+figures grow with labeled real text.
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ def _shares(coded: list[set[str]]) -> dict[str, float]:
             "any": round(sum(map(bool, coded)) / len(coded), 4), "messages": len(coded)}
 
 
-def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
+def dev_check(settings: dict[str, Any], labeled_fraction: float = 1.0) -> dict[str, Any]:
     s = {**SETTINGS, **settings}
     def read(files: list[str] | None) -> list[RealItem]:
         return training_items(presumed=int(s["presumed_negatives"]),
@@ -117,6 +121,11 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
     dev_f = [i for i in every if i.source == "movie_dialogs" and _share(i.conversation) < 0.3]
     dev_g = [i for i in every if i.source == "sbcsae_groups" and _share(i.conversation) < 0.4]
     held = {i.id for i in dev_a + dev_f + dev_g}
+    if labeled_fraction < 1.0:
+        # the presumed negatives stay as they are: the curve is of labeled text only
+        labeled = {i.id for i in training_items(label_files=s["label_files"])}
+        items = [i for i in items if i.id not in labeled
+                 or _share("curve" + i.conversation) < labeled_fraction]
     train = unknown_where_set([i for i in items if i.id not in held
                                and i.source not in s["real_sources_left_out"]], s)
     taken = {i.conversation for i in every}
@@ -141,7 +150,8 @@ def dev_check(settings: dict[str, Any]) -> dict[str, Any]:
         everyday = real_inputs(pool, s["rule_feature_threshold"])[0]
     model = fit_model(inputs, gold, couples, seed=0, settings=s, everyday=everyday,
                       unknown=unknown, corpus_rows=len(corpus[0]))
-    out: dict[str, Any] = {"settings": settings, "training_rows": len(train),
+    out: dict[str, Any] = {"settings": settings, "labeled_fraction": labeled_fraction,
+                           "training_rows": len(train),
                            "A_reddit_held_back": _fight_f1(_held_back(model, dev_a))}
     if dev_f:
         ef = _held_back(model, dev_f)
@@ -172,7 +182,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="override one training setting (repeatable)")
+    ap.add_argument("--labeled-fraction", type=float, default=1.0, metavar="P",
+                    help="keep this share (0 <= P <= 1) of the labeled training conversations")
     args = ap.parse_args()
+    if not 0.0 <= args.labeled_fraction <= 1.0:
+        ap.error(f"--labeled-fraction {args.labeled_fraction}: give a share from 0 to 1")
     settings: dict[str, Any] = {}
     for item in args.set:
         key, _, value = item.partition("=")
@@ -182,7 +196,7 @@ def main() -> None:
             settings[key] = json.loads(value)
         except json.JSONDecodeError:
             ap.error(f"--set {key}: {value!r} is not JSON (write strings in quotes, null for off)")
-    print(json.dumps(dev_check(settings), indent=1))
+    print(json.dumps(dev_check(settings, args.labeled_fraction), indent=1))
 
 
 if __name__ == "__main__":
