@@ -107,6 +107,17 @@ def _shares(coded: list[set[str]]) -> dict[str, float]:
             "any": round(sum(map(bool, coded)) / len(coded), 4), "messages": len(coded)}
 
 
+def labeled_share(items: list[RealItem], labeled: set[str], fraction: float) -> list[RealItem]:
+    """``items`` with whole conversations of the ``labeled`` ones (by id) kept at ``fraction``.
+
+    The others (presumed negatives) all stay: the learning curve is of labeled text only. The
+    hash is salted apart from the dev sets', and a smaller share keeps a subset of a larger one.
+    """
+    if fraction >= 1.0:
+        return list(items)
+    return [i for i in items if i.id not in labeled or _share("curve" + i.conversation) < fraction]
+
+
 def dev_check(settings: dict[str, Any], labeled_fraction: float = 1.0) -> dict[str, Any]:
     s = {**SETTINGS, **settings}
     def read(files: list[str] | None) -> list[RealItem]:
@@ -122,10 +133,8 @@ def dev_check(settings: dict[str, Any], labeled_fraction: float = 1.0) -> dict[s
     dev_g = [i for i in every if i.source == "sbcsae_groups" and _share(i.conversation) < 0.4]
     held = {i.id for i in dev_a + dev_f + dev_g}
     if labeled_fraction < 1.0:
-        # the presumed negatives stay as they are: the curve is of labeled text only
-        labeled = {i.id for i in training_items(label_files=s["label_files"])}
-        items = [i for i in items if i.id not in labeled
-                 or _share("curve" + i.conversation) < labeled_fraction]
+        items = labeled_share(items, {i.id for i in training_items(label_files=s["label_files"])},
+                              labeled_fraction)
     train = unknown_where_set([i for i in items if i.id not in held
                                and i.source not in s["real_sources_left_out"]], s)
     taken = {i.conversation for i in every}
